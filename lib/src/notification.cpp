@@ -1,0 +1,373 @@
+#include "nhpush/notification.hpp"
+
+#include "detail/text.hpp"
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <array>
+
+namespace nhpush {
+namespace {
+
+using detail::iequals;
+
+constexpr std::string_view json_content_type = "application/json;charset=utf-8";
+
+struct format_info {
+    notification_format format;
+    std::string_view name;
+    std::string_view deprecation;
+};
+
+constexpr std::array<format_info, std::size(all_formats)> formats{{
+    {notification_format::template_, "template", ""},
+    {notification_format::apple, "apple", ""},
+    {notification_format::fcmv1, "fcmv1", ""},
+    {notification_format::gcm,
+     "gcm",
+     "format 'gcm' (legacy FCM) is deprecated: Google retired the legacy FCM API in June 2024; use 'fcmv1'"},
+    {notification_format::windows, "windows", ""},
+    {notification_format::windowsphone,
+     "windowsphone",
+     "format 'windowsphone' (MPNS) is deprecated: Microsoft no longer supports MPNS"},
+    {notification_format::adm, "adm", ""},
+    {notification_format::baidu, "baidu", "format 'baidu' is marked deprecated by Microsoft"},
+    {notification_format::browser, "browser", ""},
+    {notification_format::xiaomi, "xiaomi", ""},
+}};
+
+const format_info& info(notification_format f) {
+    return formats[static_cast<std::size_t>(f)];
+}
+
+// Headers nhpush sets itself from the notification's fields; a caller may not override them.
+constexpr std::string_view reserved_headers[] = {
+    "Authorization",
+    "Content-Type",
+    "Content-Length",
+    "Host",
+    "Transfer-Encoding",
+    "Connection",
+    "User-Agent",
+    "ServiceBusNotification-Format",
+    "ServiceBusNotification-Tags",
+    "ServiceBusNotification-DeviceHandle",
+    "ServiceBusNotification-ScheduleTime",
+};
+
+constexpr std::string_view apns_push_types[] = {"alert",
+                                                "background",
+                                                "voip",
+                                                "complication",
+                                                "fileprovider",
+                                                "mdm",
+                                                "location",
+                                                "liveactivity",
+                                                "pushtotalk"};
+constexpr std::string_view wns_types[] = {"wns/toast", "wns/tile", "wns/badge", "wns/raw"};
+
+template <class Range>
+bool contains(const Range& range, std::string_view value) {
+    return std::find(std::begin(range), std::end(range), value) != std::end(range);
+}
+
+bool is_token_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+validation_error header_error(std::string_view name, std::string message) {
+    return {fmt::format("headers.{}", name), std::move(message)};
+}
+
+std::optional<validation_error> check_header_syntax(const header& h) {
+    if (h.name.empty() || !std::all_of(h.name.begin(), h.name.end(), is_token_char)) {
+        return validation_error{"headers", fmt::format("header name '{}' is not a valid HTTP token", h.name)};
+    }
+    if (h.value.find_first_of("\r\n\0", 0, 3) != std::string::npos) {
+        return header_error(h.name, "header value contains a line break or NUL");
+    }
+    for (auto reserved : reserved_headers) {
+        if (iequals(h.name, reserved)) {
+            return header_error(h.name,
+                                fmt::format("header '{}' is set by nhpush and cannot be given", h.name));
+        }
+    }
+    if (iequals(h.name, "ServiceBusNotification-ApnsExpiry")) {
+        return header_error(h.name,
+                            "unknown header; the service's name is ServiceBusNotification-Apns-Expiry");
+    }
+    return std::nullopt;
+}
+
+std::optional<validation_error> check_header_value(const header& h) {
+    std::int64_t number = 0;
+    if (iequals(h.name, "apns-priority") && h.value != "5" && h.value != "10") {
+        return header_error(h.name, fmt::format("apns-priority must be 5 or 10, not '{}'", h.value));
+    }
+    if (iequals(h.name, "apns-push-type") && !contains(apns_push_types, h.value)) {
+        return header_error(
+            h.name,
+            fmt::format("apns-push-type '{}' is not one of: {}", h.value, fmt::join(apns_push_types, ", ")));
+    }
+    if (iequals(h.name, "apns-expiration") && !detail::parse_decimal(h.value, number)) {
+        return header_error(h.name, fmt::format("apns-expiration must be UNIX seconds, not '{}'", h.value));
+    }
+    if (iequals(h.name, "ServiceBusNotification-Apns-Expiry") && !parse_rfc3339(h.value)) {
+        return header_error(
+            h.name, fmt::format("'{}' is not an ISO-8601 time such as 2026-07-16T19:20:00Z", h.value));
+    }
+    if (iequals(h.name, "X-WNS-Type") && !contains(wns_types, h.value)) {
+        return header_error(
+            h.name, fmt::format("X-WNS-Type '{}' is not one of: {}", h.value, fmt::join(wns_types, ", ")));
+    }
+    return std::nullopt;
+}
+
+std::optional<validation_error> check_headers(const notification& n) {
+    for (std::size_t i = 0; i < n.headers.size(); ++i) {
+        const auto& h = n.headers[i];
+        if (auto e = check_header_syntax(h)) {
+            return e;
+        }
+        for (std::size_t j = 0; j < i; ++j) {
+            if (iequals(n.headers[j].name, h.name)) {
+                return header_error(h.name, "header given twice");
+            }
+        }
+        if (auto e = check_header_value(h)) {
+            return e;
+        }
+    }
+    return std::nullopt;
+}
+
+// The name of the XML document's root element, skipping a BOM, the declaration and comments.
+std::string_view xml_root_name(std::string_view xml) {
+    if (xml.starts_with("\xEF\xBB\xBF")) {
+        xml.remove_prefix(3);
+    }
+    while (true) {
+        xml = detail::trim(xml);
+        if (xml.starts_with("<?")) {
+            xml.remove_prefix(std::min(xml.size(), xml.find("?>") + 2));
+        } else if (xml.starts_with("<!--")) {
+            const auto end = xml.find("-->");
+            xml.remove_prefix(end == std::string_view::npos ? xml.size() : end + 3);
+        } else {
+            break;
+        }
+    }
+    if (!xml.starts_with('<')) {
+        return {};
+    }
+    xml.remove_prefix(1);
+    return xml.substr(0, xml.find_first_of(" \t\r\n/>"));
+}
+
+std::optional<validation_error> prepare_windows(notification& n) {
+    if (find_header(n, "X-WNS-Type") == nullptr) {
+        const auto root = xml_root_name(n.payload);
+        if (root != "toast" && root != "tile" && root != "badge") {
+            return validation_error{"headers.X-WNS-Type",
+                                    "X-WNS-Type is required for windows unless the payload's XML root is "
+                                    "<toast>, <tile> or <badge>"};
+        }
+        n.headers.push_back({"X-WNS-Type", fmt::format("wns/{}", root)});
+    }
+    if (*find_header(n, "X-WNS-Type") == "wns/raw") {
+        if (n.payload.size() > notification_limits::max_wns_raw_bytes) {
+            return validation_error{"payload",
+                                    fmt::format("a wns/raw payload is {} bytes; WNS allows {}",
+                                                n.payload.size(),
+                                                notification_limits::max_wns_raw_bytes)};
+        }
+    } else if (xml_root_name(n.payload).empty()) {
+        return validation_error{"payload", "a windows toast, tile or badge payload must be XML"};
+    }
+    return std::nullopt;
+}
+
+// MPNS headers as the Python sample sets them.
+std::optional<validation_error> prepare_windowsphone(notification& n) {
+    if (find_header(n, "X-WindowsPhone-Target") != nullptr) {
+        return std::nullopt;
+    }
+    if (n.payload.find("<wp:Toast") != std::string::npos) {
+        n.headers.push_back({"X-WindowsPhone-Target", "toast"});
+        n.headers.push_back({"X-NotificationClass", "2"});
+    } else if (n.payload.find("<wp:Tile") != std::string::npos) {
+        n.headers.push_back({"X-WindowsPhone-Target", "tile"});
+        n.headers.push_back({"X-NotificationClass", "1"});
+    } else {
+        return validation_error{
+            "headers.X-WindowsPhone-Target",
+            "X-WindowsPhone-Target is required unless the payload has <wp:Toast> or <wp:Tile>"};
+    }
+    return std::nullopt;
+}
+
+std::optional<validation_error> check_json_payload(const notification& n) {
+    rapidjson::Document doc;
+    doc.Parse(n.payload.data(), n.payload.size());
+    if (doc.HasParseError()) {
+        return validation_error{"payload",
+                                fmt::format("payload for format '{}' is not valid JSON (error at byte {})",
+                                            to_string(n.format),
+                                            doc.GetErrorOffset())};
+    }
+    if (!doc.IsObject()) {
+        return validation_error{
+            "payload", fmt::format("payload for format '{}' must be a JSON object", to_string(n.format))};
+    }
+    if (n.format == notification_format::template_) {
+        for (const auto& m : doc.GetObject()) {
+            if (!m.value.IsString()) {
+                return validation_error{fmt::format("payload.{}", m.name.GetString()),
+                                        "template properties must be strings"};
+            }
+        }
+    }
+    if (n.format == notification_format::fcmv1 && !(doc.HasMember("message") && doc["message"].IsObject())) {
+        return validation_error{"payload", "an fcmv1 payload must be {\"message\":{…}}"};
+    }
+    if (n.format == notification_format::apple &&
+        n.payload.size() > notification_limits::max_apns_payload_bytes) {
+        return validation_error{"payload",
+                                fmt::format("an apple payload is {} bytes; APNs allows {}",
+                                            n.payload.size(),
+                                            notification_limits::max_apns_payload_bytes)};
+    }
+    return std::nullopt;
+}
+
+std::optional<validation_error> check_payload(notification& n) {
+    if (n.payload.empty()) {
+        return validation_error{"payload", "payload is empty"};
+    }
+    if (n.payload.size() > notification_limits::max_body_bytes) {
+        return validation_error{"payload",
+                                fmt::format("payload is {} bytes; Notification Hubs allows {}",
+                                            n.payload.size(),
+                                            notification_limits::max_body_bytes)};
+    }
+    switch (n.format) {
+        case notification_format::windows:
+            return prepare_windows(n);
+        case notification_format::windowsphone:
+            return prepare_windowsphone(n);
+        default:
+            return check_json_payload(n);
+    }
+}
+
+std::optional<validation_error> check_targeting(const notification& n,
+                                                std::chrono::system_clock::time_point now) {
+    const bool batch = !n.device_handles.empty();
+    const bool direct = !n.device_handle.empty();
+    if (batch || direct) {
+        const char* field = batch ? "device_handles" : "device_handle";
+        if (batch && direct) {
+            return validation_error{"device_handle", "give device_handle or device_handles, not both"};
+        }
+        if (!n.tags.empty()) {
+            return validation_error{field, "a direct send goes to device handles; it cannot also have tags"};
+        }
+        if (n.test) {
+            return validation_error{"test",
+                                    "test sends are for tag and broadcast sends only, not direct sends"};
+        }
+        if (n.schedule_at) {
+            return validation_error{"schedule_at", "scheduled sends go to tags; they cannot be direct sends"};
+        }
+    }
+    if (batch) {
+        if (n.device_handles.size() > notification_limits::max_batch_handles) {
+            return validation_error{"device_handles",
+                                    fmt::format("{} device handles; a batch allows at most {}",
+                                                n.device_handles.size(),
+                                                notification_limits::max_batch_handles)};
+        }
+        for (std::size_t i = 0; i < n.device_handles.size(); ++i) {
+            if (detail::trim(n.device_handles[i]).empty()) {
+                return validation_error{fmt::format("device_handles[{}]", i), "device handle is empty"};
+            }
+        }
+    }
+    if (direct && n.device_handle.find_first_of("\r\n") != std::string::npos) {
+        return validation_error{"device_handle", "device handle contains a line break"};
+    }
+    if (!n.tags.empty()) {
+        if (auto e = validate_tag_expression(n.tags)) {
+            return e;
+        }
+    }
+    if (n.schedule_at) {
+        if (n.test) {
+            return validation_error{"test", "a scheduled send cannot be a test send"};
+        }
+        if (*n.schedule_at < now - std::chrono::minutes(1)) {
+            return validation_error{"schedule_at", "schedule time is in the past"};
+        }
+        if (*n.schedule_at > now + notification_limits::max_schedule_ahead) {
+            return validation_error{"schedule_at", "schedule time is more than 7 days ahead"};
+        }
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view to_string(notification_format f) noexcept {
+    return info(f).name;
+}
+
+std::optional<notification_format> parse_format(std::string_view name) noexcept {
+    for (const auto& f : formats) {
+        if (f.name == name) {
+            return f.format;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string_view deprecation_notice(notification_format f) noexcept {
+    return info(f).deprecation;
+}
+
+const std::string* find_header(const notification& n, std::string_view name) noexcept {
+    for (const auto& h : n.headers) {
+        if (iequals(h.name, name)) {
+            return &h.value;
+        }
+    }
+    return nullptr;
+}
+
+std::string_view content_type_of(const notification& n) noexcept {
+    switch (n.format) {
+        case notification_format::windows: {
+            const auto* type = find_header(n, "X-WNS-Type");
+            return type != nullptr && *type == "wns/raw" ? "application/octet-stream" : "application/xml";
+        }
+        case notification_format::windowsphone:
+            return "application/xml;charset=utf-8";
+        default:
+            return json_content_type;
+    }
+}
+
+std::optional<validation_error> prepare_notification(notification& n,
+                                                     std::chrono::system_clock::time_point now) {
+    if (auto e = check_headers(n)) {
+        return e;
+    }
+    if (auto e = check_targeting(n, now)) {
+        return e;
+    }
+    return check_payload(n);
+}
+
+}  // namespace nhpush

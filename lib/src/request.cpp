@@ -1,0 +1,159 @@
+#include "nhpush/request.hpp"
+
+#include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <boost/beast/http/field.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace nhpush {
+namespace {
+
+namespace http = boost::beast::http;
+
+bool is_hub_name_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/';
+}
+
+void set_common_headers(const hub_endpoint& ep, std::string_view authorization, hub_request& req) {
+    req.set(http::field::host, ep.host_header);
+    req.set(http::field::user_agent, user_agent());
+    req.set(http::field::authorization, authorization);
+}
+
+std::string path_segment(std::string_view id) {
+    return boost::urls::encode(id, boost::urls::unreserved_chars);
+}
+
+const std::string& send_target(const hub_endpoint& ep, const notification& n) {
+    if (!n.device_handles.empty()) {
+        return ep.batch_target;
+    }
+    if (!n.device_handle.empty()) {
+        return ep.direct_target;
+    }
+    if (n.schedule_at) {
+        return ep.scheduled_target;
+    }
+    return n.test ? ep.test_target : ep.messages_target;
+}
+
+}  // namespace
+
+std::string_view user_agent() noexcept {
+    return "nhpush/" NHPUSH_VERSION;
+}
+
+hub_endpoint make_hub_endpoint(const connection_string& cs,
+                               std::string_view hub,
+                               std::string_view api_version) {
+    if (hub.empty() || !std::all_of(hub.begin(), hub.end(), is_hub_name_char) || hub.front() == '/') {
+        throw std::invalid_argument(
+            fmt::format("hub name '{}' is empty or has characters a hub name cannot have", hub));
+    }
+    if (api_version.empty() || !std::all_of(api_version.begin(), api_version.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+        })) {
+        throw std::invalid_argument(fmt::format("api version '{}' is not of the form 2020-06", api_version));
+    }
+    hub_endpoint ep;
+    ep.host = cs.host;
+    ep.port = cs.port;
+    ep.host_header = cs.port == "443" ? cs.host : cs.host + ":" + cs.port;
+    ep.hub = std::string(hub);
+    ep.api_version = std::string(api_version);
+    ep.resource_uri = cs.endpoint + ep.hub;
+    ep.messages_target = fmt::format("/{}/messages?api-version={}", hub, api_version);
+    ep.direct_target = ep.messages_target + "&direct";
+    ep.test_target = ep.messages_target + "&test";
+    ep.batch_target = fmt::format("/{}/messages/$batch?api-version={}&direct", hub, api_version);
+    ep.scheduled_target = fmt::format("/{}/schedulednotifications?api-version={}", hub, api_version);
+    return ep;
+}
+
+std::string make_batch_body(const notification& n) {
+    rapidjson::StringBuffer handles;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(handles);
+    writer.StartArray();
+    for (const auto& h : n.device_handles) {
+        writer.String(h.data(), static_cast<rapidjson::SizeType>(h.size()));
+    }
+    writer.EndArray();
+    return fmt::format(
+        "--{0}\r\n"
+        "Content-type: {1}\r\n"
+        "Content-Disposition: inline; name=notification\r\n"
+        "\r\n"
+        "{2}\r\n"
+        "--{0}\r\n"
+        "Content-type: application/json\r\n"
+        "Content-Disposition: inline; name=devices\r\n"
+        "\r\n"
+        "{3}\r\n"
+        "--{0}--",
+        batch_boundary,
+        content_type_of(n),
+        n.payload,
+        handles.GetString());
+}
+
+void build_send_request(const hub_endpoint& ep,
+                        const notification& n,
+                        std::string_view authorization,
+                        hub_request& req) {
+    req = hub_request{};
+    req.version(11);
+    req.method(http::verb::post);
+    req.target(send_target(ep, n));
+    set_common_headers(ep, authorization, req);
+    req.set("ServiceBusNotification-Format", to_string(n.format));
+    if (!n.tags.empty()) {
+        req.set("ServiceBusNotification-Tags", n.tags);
+    }
+    if (!n.device_handle.empty()) {
+        req.set("ServiceBusNotification-DeviceHandle", n.device_handle);
+    }
+    if (n.schedule_at) {
+        req.set("ServiceBusNotification-ScheduleTime", format_utc_iso8601(*n.schedule_at));
+    }
+    for (const auto& h : n.headers) {
+        req.set(h.name, h.value);
+    }
+    if (n.device_handles.empty()) {
+        req.set(http::field::content_type, content_type_of(n));
+        req.body() = n.payload;
+    } else {
+        // Platform headers stay on the outer request; the parts carry only content types.
+        req.set(http::field::content_type, fmt::format("multipart/mixed; boundary=\"{}\"", batch_boundary));
+        req.body() = make_batch_body(n);
+    }
+    req.prepare_payload();
+}
+
+hub_request build_cancel_scheduled_request(const hub_endpoint& ep,
+                                           std::string_view id,
+                                           std::string_view authorization) {
+    hub_request req{
+        http::verb::delete_,
+        fmt::format("/{}/schedulednotifications/{}?api-version={}", ep.hub, path_segment(id), ep.api_version),
+        11};
+    set_common_headers(ep, authorization, req);
+    req.prepare_payload();
+    return req;
+}
+
+hub_request build_outcome_details_request(const hub_endpoint& ep,
+                                          std::string_view id,
+                                          std::string_view authorization) {
+    hub_request req{http::verb::get,
+                    fmt::format("/{}/messages/{}?api-version={}", ep.hub, path_segment(id), ep.api_version),
+                    11};
+    set_common_headers(ep, authorization, req);
+    return req;
+}
+
+}  // namespace nhpush

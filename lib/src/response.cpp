@@ -1,0 +1,146 @@
+#include "nhpush/response.hpp"
+
+#include "detail/text.hpp"
+#include "detail/time_parse.hpp"
+#include "detail/xml.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include <array>
+
+namespace nhpush {
+namespace {
+
+namespace http = boost::beast::http;
+using namespace std::chrono;
+
+constexpr std::size_t max_detail_bytes = 512;
+
+response_kind kind_of(unsigned status, bool has_retry_after) {
+    if (status >= 200 && status < 300) {
+        return response_kind::success;
+    }
+    switch (status) {
+        case 403:
+            return has_retry_after ? response_kind::retriable : response_kind::permanent;
+        case 408:
+        case 429:
+            return response_kind::retriable;
+        case 501:
+        case 505:
+            return response_kind::permanent;
+        default:
+            return status >= 500 && status < 600 ? response_kind::retriable : response_kind::permanent;
+    }
+}
+
+// `Sun, 06 Nov 1994 08:49:37 GMT`
+std::optional<system_clock::time_point> parse_imf_fixdate(std::string_view s) {
+    constexpr std::array<std::string_view, 12> months{
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    detail::field_reader r{s};
+    if (s.size() != 29 || s[3] != ',') {
+        return std::nullopt;
+    }
+    r.pos = 5;
+    int d = 0, y = 0, h = 0, mi = 0, se = 0;
+    if (!r.number(2, d) || !r.literal(" ")) {
+        return std::nullopt;
+    }
+    int mo = 0;
+    for (std::size_t i = 0; i < months.size(); ++i) {
+        if (r.literal(months[i])) {
+            mo = static_cast<int>(i) + 1;
+        }
+    }
+    if (mo == 0 || !r.literal(" ") || !r.number(4, y) || !r.literal(" ") || !r.number(2, h) ||
+        !r.literal(":") || !r.number(2, mi) || !r.literal(":") || !r.number(2, se) || !r.literal(" GMT")) {
+        return std::nullopt;
+    }
+    return detail::make_utc_time(y, mo, d, h, mi, se);
+}
+
+void read_error_body(std::string_view body, hub_response& out) {
+    if (body.empty()) {
+        return;
+    }
+    if (const auto error = detail::find_element(body, "Error"); error.found()) {
+        out.error_code = detail::element_text(error.inner, "Code");
+        out.error_detail = detail::element_text(error.inner, "Detail");
+        return;
+    }
+    // Not NH's XML (a gateway's HTML or text): keep the start of it for a person to read.
+    out.error_detail = std::string(detail::trim(body.substr(0, max_detail_bytes)));
+}
+
+}  // namespace
+
+std::optional<seconds> parse_retry_after(std::string_view value, system_clock::time_point now) {
+    value = detail::trim(value);
+    std::int64_t delta = 0;
+    if (detail::parse_decimal(value, delta)) {
+        return seconds{delta};
+    }
+    if (const auto when = parse_imf_fixdate(value)) {
+        return std::max(seconds{0}, ceil<seconds>(*when - now));
+    }
+    return std::nullopt;
+}
+
+std::string notification_id_from_location(std::string_view location) {
+    auto url = boost::urls::parse_uri_reference(detail::trim(location));
+    if (!url) {
+        return {};
+    }
+    std::string last;
+    for (auto segment : url->segments()) {
+        if (!segment.empty()) {
+            last = segment;
+        }
+    }
+    return last;
+}
+
+std::optional<test_send_outcome> parse_test_send_outcome(std::string_view xml) {
+    const auto root = detail::find_element(xml, "NotificationOutcome");
+    if (!root.found()) {
+        return std::nullopt;
+    }
+    test_send_outcome out;
+    detail::parse_decimal(detail::trim(detail::find_element(root.inner, "Success").inner), out.success);
+    detail::parse_decimal(detail::trim(detail::find_element(root.inner, "Failure").inner), out.failure);
+    const auto results = detail::find_element(root.inner, "Results").inner;
+    for (auto r = detail::find_element(results, "RegistrationResult"); r.found();
+         r = detail::find_element(results, "RegistrationResult", r.end)) {
+        out.results.push_back({detail::element_text(r.inner, "ApplicationPlatform"),
+                               detail::element_text(r.inner, "PnsHandle"),
+                               detail::element_text(r.inner, "RegistrationId"),
+                               detail::element_text(r.inner, "Outcome")});
+    }
+    return out;
+}
+
+hub_response classify_response(const hub_response_message& res, system_clock::time_point now) {
+    hub_response out;
+    out.status = res.result_int();
+    if (const auto it = res.find(http::field::retry_after); it != res.end()) {
+        out.retry_after = parse_retry_after(it->value(), now);
+    }
+    out.kind = kind_of(out.status, out.retry_after.has_value());
+    out.throttled = out.status == 429 || (out.status == 403 && out.retry_after);
+    if (const auto it = res.find("TrackingId"); it != res.end()) {
+        out.tracking_id = std::string(it->value());
+    }
+    if (out.kind == response_kind::success) {
+        out.unexpected_success = out.status != 201;
+        if (const auto it = res.find(http::field::location); it != res.end()) {
+            out.notification_id = notification_id_from_location(it->value());
+        }
+        out.test_outcome = parse_test_send_outcome(res.body());
+    } else {
+        read_error_body(res.body(), out);
+    }
+    return out;
+}
+
+}  // namespace nhpush

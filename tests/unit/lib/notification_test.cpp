@@ -1,0 +1,248 @@
+#include <nhpush/notification.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+using namespace std::chrono;
+using namespace nhpush;
+using testing::HasSubstr;
+
+namespace {
+
+const auto now = sys_days{year{2026} / 11 / 28} + hours{12};
+
+notification make(notification_format f, std::string payload, std::vector<header> headers = {}) {
+    notification n;
+    n.format = f;
+    n.payload = std::move(payload);
+    n.headers = std::move(headers);
+    return n;
+}
+
+std::optional<validation_error> prepare(notification& n) {
+    return prepare_notification(n, now);
+}
+
+std::string field_of(notification n) {
+    auto e = prepare(n);
+    return e ? e->field : "ok";
+}
+
+std::string message_of(notification n) {
+    auto e = prepare(n);
+    return e ? e->message : "ok";
+}
+
+TEST(format, round_trips_every_wire_name) {
+    for (auto f : all_formats) {
+        EXPECT_EQ(parse_format(to_string(f)), f);
+    }
+    EXPECT_EQ(to_string(notification_format::template_), "template");
+}
+
+// Sample bug 7: substring matching accepted e.g. "applepie"; fcmv1, browser and xiaomi were missing.
+TEST(format, sample_bug_7_exact_names_and_current_formats) {
+    EXPECT_FALSE(parse_format("applepie"));
+    EXPECT_FALSE(parse_format("app"));
+    EXPECT_FALSE(parse_format("Apple"));
+    EXPECT_TRUE(parse_format("fcmv1"));
+    EXPECT_TRUE(parse_format("browser"));
+    EXPECT_TRUE(parse_format("xiaomi"));
+    EXPECT_FALSE(parse_format("fcm"));  // .NET sends it as gcm; never a wire value
+}
+
+TEST(format, deprecated_formats_say_why) {
+    EXPECT_THAT(deprecation_notice(notification_format::gcm), HasSubstr("fcmv1"));
+    EXPECT_THAT(deprecation_notice(notification_format::windowsphone), HasSubstr("MPNS"));
+    EXPECT_TRUE(deprecation_notice(notification_format::apple).empty());
+    EXPECT_TRUE(deprecation_notice(notification_format::fcmv1).empty());
+}
+
+TEST(content_type, per_format) {
+    EXPECT_EQ(content_type_of(make(notification_format::apple, "{}")), "application/json;charset=utf-8");
+    EXPECT_EQ(content_type_of(make(notification_format::template_, "{}")), "application/json;charset=utf-8");
+    EXPECT_EQ(content_type_of(make(notification_format::windows, "<toast/>", {{"X-WNS-Type", "wns/toast"}})),
+              "application/xml");
+    EXPECT_EQ(content_type_of(make(notification_format::windows, "raw", {{"X-WNS-Type", "wns/raw"}})),
+              "application/octet-stream");
+    EXPECT_EQ(content_type_of(make(notification_format::windowsphone, "<x/>")),
+              "application/xml;charset=utf-8");
+}
+
+TEST(prepare, accepts_a_payload_of_every_format) {
+    const std::pair<notification_format, std::string> ok[] = {
+        {notification_format::template_, R"({"greeting_en":"Hello","greeting_fr":"Salut"})"},
+        {notification_format::apple, R"({"aps":{"alert":"Hello"}})"},
+        {notification_format::fcmv1, R"({"message":{"notification":{"title":"Hi"}}})"},
+        {notification_format::gcm, R"({"data":{"msg":"Hello"}})"},
+        {notification_format::windows, "<toast><visual><binding template=\"ToastText01\"/></visual></toast>"},
+        {notification_format::windowsphone,
+         "<?xml version=\"1.0\"?><wp:Notification><wp:Toast/></wp:Notification>"},
+        {notification_format::adm, R"({"data":{"msg":"Hello"}})"},
+        {notification_format::baidu, R"({"title":"Hello"})"},
+        {notification_format::browser, R"({"title":"Hello"})"},
+        {notification_format::xiaomi, R"({"title":"Hello"})"},
+    };
+    for (const auto& [f, payload] : ok) {
+        EXPECT_EQ(field_of(make(f, payload)), "ok") << to_string(f);
+    }
+}
+
+TEST(prepare, infers_wns_type_from_the_xml_root) {
+    for (std::string_view root : {"toast", "tile", "badge"}) {
+        auto n = make(notification_format::windows,
+                      "<" + std::string(root) + "><visual/></" + std::string(root) + ">");
+        ASSERT_FALSE(prepare(n));
+        ASSERT_NE(find_header(n, "X-WNS-Type"), nullptr);
+        EXPECT_EQ(*find_header(n, "X-WNS-Type"), "wns/" + std::string(root));
+    }
+}
+
+TEST(prepare, wns_root_inference_skips_declaration_and_comments_and_ignores_substrings) {
+    auto n = make(notification_format::windows,
+                  "\xEF\xBB\xBF<?xml version=\"1.0\"?>\n<!-- <tile> --><badge value=\"1\"/>");
+    ASSERT_FALSE(prepare(n));
+    EXPECT_EQ(*find_header(n, "X-WNS-Type"), "wns/badge");
+    // The sample's substring test would call this a toast.
+    EXPECT_EQ(field_of(make(notification_format::windows, "<foo><toast></toast></foo>")),
+              "headers.X-WNS-Type");
+}
+
+TEST(prepare, explicit_wns_type_wins_and_raw_is_bytes) {
+    auto n = make(notification_format::windows, "not xml at all", {{"X-WNS-Type", "wns/raw"}});
+    ASSERT_FALSE(prepare(n));
+    EXPECT_EQ(content_type_of(n), "application/octet-stream");
+    EXPECT_THAT(
+        message_of(make(notification_format::windows, std::string(5121, 'x'), {{"X-WNS-Type", "wns/raw"}})),
+        HasSubstr("WNS allows 5120"));
+    EXPECT_EQ(field_of(make(notification_format::windows, "<toast/>", {{"X-WNS-Type", "wns/popup"}})),
+              "headers.X-WNS-Type");
+}
+
+TEST(prepare, mpns_headers_as_the_sample_sets_them) {
+    auto toast = make(notification_format::windowsphone, "<wp:Notification><wp:Toast/></wp:Notification>");
+    ASSERT_FALSE(prepare(toast));
+    EXPECT_EQ(*find_header(toast, "X-WindowsPhone-Target"), "toast");
+    EXPECT_EQ(*find_header(toast, "X-NotificationClass"), "2");
+    auto tile = make(notification_format::windowsphone, "<wp:Notification><wp:Tile/></wp:Notification>");
+    ASSERT_FALSE(prepare(tile));
+    EXPECT_EQ(*find_header(tile, "X-WindowsPhone-Target"), "tile");
+    EXPECT_EQ(*find_header(tile, "X-NotificationClass"), "1");
+    EXPECT_EQ(field_of(make(notification_format::windowsphone, "<x/>")), "headers.X-WindowsPhone-Target");
+}
+
+// Sample bug 8: json.dumps encoded a payload that was already a JSON string a second time.
+TEST(prepare, sample_bug_8_payload_is_sent_as_given_never_encoded_twice) {
+    const std::string payload = R"({"aps":{"alert":"Hi \"there\""}})";
+    auto n = make(notification_format::apple, payload);
+    ASSERT_FALSE(prepare(n));
+    EXPECT_EQ(n.payload, payload);
+    // A JSON string (an encoded payload) is not a JSON object, so it is refused rather than double-sent.
+    EXPECT_THAT(message_of(make(notification_format::apple, R"("{\"aps\":{}}")")),
+                HasSubstr("must be a JSON object"));
+}
+
+TEST(prepare, payload_checks_name_the_problem) {
+    EXPECT_THAT(message_of(make(notification_format::apple, "")), HasSubstr("payload is empty"));
+    EXPECT_THAT(message_of(make(notification_format::apple, "{\"aps\":")), HasSubstr("not valid JSON"));
+    EXPECT_EQ(field_of(make(notification_format::template_, R"({"n":1})")), "payload.n");
+    EXPECT_THAT(message_of(make(notification_format::fcmv1, R"({"data":{}})")),
+                HasSubstr("{\"message\":{…}}"));
+    EXPECT_THAT(message_of(make(notification_format::apple,
+                                R"({"aps":{"alert":")" + std::string(4100, 'x') + "\"}}")),
+                HasSubstr("APNs allows 4096"));
+    EXPECT_THAT(
+        message_of(make(notification_format::template_, R"({"a":")" + std::string(70000, 'x') + "\"}")),
+        HasSubstr("Notification Hubs allows 65536"));
+}
+
+TEST(prepare, validates_apns_header_values) {
+    const auto apple = [](header h) {
+        return make(notification_format::apple, R"({"aps":{}})", {std::move(h)});
+    };
+    EXPECT_EQ(field_of(apple({"apns-priority", "10"})), "ok");
+    EXPECT_EQ(field_of(apple({"apns-priority", "5"})), "ok");
+    EXPECT_EQ(field_of(apple({"apns-priority", "7"})), "headers.apns-priority");
+    EXPECT_EQ(field_of(apple({"apns-push-type", "background"})), "ok");
+    EXPECT_THAT(message_of(apple({"apns-push-type", "push"})), HasSubstr("is not one of: alert, background"));
+    EXPECT_EQ(field_of(apple({"apns-expiration", "1767225600"})), "ok");
+    EXPECT_EQ(field_of(apple({"apns-expiration", "tomorrow"})), "headers.apns-expiration");
+    EXPECT_EQ(field_of(apple({"ServiceBusNotification-Apns-Expiry", "2026-12-01T10:00:00Z"})), "ok");
+    EXPECT_EQ(field_of(apple({"ServiceBusNotification-Apns-Expiry", "1997-07-16T19:20:00+01:00"})), "ok");
+    EXPECT_EQ(field_of(apple({"ServiceBusNotification-Apns-Expiry", "12/01/2026"})),
+              "headers.ServiceBusNotification-Apns-Expiry");
+}
+
+// Sample bug 6: the comment named the header ServiceBusNotification-ApnsExpiry.
+TEST(prepare, sample_bug_6_misspelled_apns_expiry_header_is_refused_with_the_right_name) {
+    EXPECT_THAT(
+        message_of(make(notification_format::apple, "{}", {{"ServiceBusNotification-ApnsExpiry", "x"}})),
+        HasSubstr("ServiceBusNotification-Apns-Expiry"));
+}
+
+TEST(prepare, refuses_header_injection_and_reserved_headers) {
+    EXPECT_THAT(message_of(make(notification_format::apple, "{}", {{"apns-id", "a\r\nAuthorization: x"}})),
+                HasSubstr("line break"));
+    EXPECT_THAT(message_of(make(notification_format::apple, "{}", {{"Bad Name", "x"}})),
+                HasSubstr("not a valid HTTP token"));
+    EXPECT_THAT(message_of(make(notification_format::apple, "{}", {{"authorization", "x"}})),
+                HasSubstr("set by nhpush"));
+    EXPECT_THAT(message_of(make(notification_format::apple, "{}", {{"ServiceBusNotification-Tags", "x"}})),
+                HasSubstr("set by nhpush"));
+    EXPECT_THAT(message_of(make(notification_format::apple, "{}", {{"apns-id", "1"}, {"APNS-ID", "2"}})),
+                HasSubstr("given twice"));
+}
+
+TEST(prepare, targeting_combinations) {
+    auto n = make(notification_format::apple, "{}");
+    n.device_handle = "token";
+    n.tags = "a";
+    EXPECT_EQ(field_of(n), "device_handle");
+    n.tags.clear();
+    n.test = true;
+    EXPECT_THAT(message_of(n), HasSubstr("test sends are for tag and broadcast"));
+    n.test = false;
+    EXPECT_EQ(field_of(n), "ok");
+
+    auto batch = make(notification_format::apple, "{}");
+    batch.device_handles.assign(1000, "h");
+    EXPECT_EQ(field_of(batch), "ok");
+    batch.device_handles.push_back("h");
+    EXPECT_THAT(message_of(batch), HasSubstr("1001 device handles; a batch allows at most 1000"));
+    batch.device_handles = {"h", " "};
+    EXPECT_EQ(field_of(batch), "device_handles[1]");
+
+    auto tagged = make(notification_format::apple, "{}");
+    tagged.tags = "a && (b";
+    EXPECT_EQ(field_of(tagged), "tags");
+}
+
+TEST(prepare, schedule_time_within_seven_days) {
+    auto n = make(notification_format::apple, "{}");
+    n.tags = "a";
+    n.schedule_at = now + hours{24 * 7};
+    EXPECT_EQ(field_of(n), "ok");
+    n.schedule_at = now + hours{24 * 7} + seconds{1};
+    EXPECT_THAT(message_of(n), HasSubstr("more than 7 days ahead"));
+    n.schedule_at = now - hours{1};
+    EXPECT_THAT(message_of(n), HasSubstr("in the past"));
+    n.schedule_at = now + hours{1};
+    n.device_handle = "h";
+    n.tags.clear();
+    EXPECT_EQ(field_of(n), "schedule_at");
+}
+
+TEST(time, formats_and_parses_utc) {
+    const auto t = sys_days{year{2024} / 5 / 1} + hours{12};
+    EXPECT_EQ(format_utc_iso8601(t), "2024-05-01T12:00:00Z");
+    EXPECT_EQ(parse_rfc3339("2024-05-01T12:00:00Z"), t);
+    EXPECT_EQ(parse_rfc3339("2024-05-01T14:30:00+02:30"), t);
+    EXPECT_EQ(parse_rfc3339("2024-05-01T12:00:00.000Z"), t);
+    EXPECT_EQ(parse_rfc3339("2024-05-01T12:00:00.5Z"), t + milliseconds{500});
+    EXPECT_FALSE(parse_rfc3339("2024-02-30T12:00:00Z"));
+    EXPECT_FALSE(parse_rfc3339("2024-05-01 12:00:00"));
+    EXPECT_FALSE(parse_rfc3339("2024-05-01T12:00:00"));
+    EXPECT_FALSE(parse_rfc3339("2024-05-01T12:00:00Zjunk"));
+}
+
+}  // namespace
