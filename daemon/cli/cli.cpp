@@ -15,6 +15,7 @@ constexpr const char* usage_text = R"TXT(usage: nhpush [--help] [--version] COMM
 Sends push notifications through Azure Notification Hubs.
 
 commands:
+  direct      send one notification straight to the hub and print the outcome
   sas-token   print a SharedAccessSignature for a connection string, to try a hub with curl
 
 Run 'nhpush COMMAND --help' for a command's options.
@@ -34,6 +35,9 @@ int run(std::vector<std::string> words, std::ostream& out, std::ostream& err) {
             const bool asked = a.take_flag("help");
             fmt::print(asked ? out : err, "{}", usage_text);
             return asked ? exit_ok : exit_usage;
+        }
+        if (*command == "direct") {
+            return direct_command(a, out, err);
         }
         if (*command == "sas-token") {
             return sas_token_command(a, out);

@@ -12,5 +12,6 @@ namespace nhpush::cli {
 std::string read_connection_string(args& a);
 
 int sas_token_command(args& a, std::ostream& out);
+int direct_command(args& a, std::ostream& out, std::ostream& err);
 
 }  // namespace nhpush::cli

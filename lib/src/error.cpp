@@ -33,6 +33,8 @@ public:
                 return "the hub kept failing until the retry limit was reached";
             case errc::invalid_notification:
                 return "the notification is invalid";
+            case errc::tls_verify_failed:
+                return "the hub's TLS certificate could not be verified";
         }
         return "unknown nhpush error";
     }

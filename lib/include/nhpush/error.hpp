@@ -10,18 +10,19 @@ namespace nhpush {
 
 /** @brief Named failures of nhpush operations; their category is nhpush_category(). */
 enum class errc {
-    resolve_timeout = 1,  ///< the hub's host name was not resolved in time
-    connect_timeout,      ///< the TCP connection was not established in time
-    handshake_timeout,    ///< the TLS handshake did not finish in time
-    write_timeout,        ///< the request was not written in time
-    read_timeout,         ///< the response did not arrive in time
-    connection_closed,    ///< the hub closed a kept-alive connection before answering
-    queue_full,           ///< the sender's queue is at capacity; try again later
-    deadline_expired,     ///< the notification was not sent before its deadline
-    shutting_down,        ///< the sender is stopping and takes no new work
-    hub_rejected,         ///< the hub answered with a permanent error (see the result's status)
-    retries_exhausted,    ///< the hub kept failing until the retry limit was reached
-    invalid_notification  ///< the notification failed validation (see the validation error)
+    resolve_timeout = 1,   ///< the hub's host name was not resolved in time
+    connect_timeout,       ///< the TCP connection was not established in time
+    handshake_timeout,     ///< the TLS handshake did not finish in time
+    write_timeout,         ///< the request was not written in time
+    read_timeout,          ///< the response did not arrive in time
+    connection_closed,     ///< the hub closed a kept-alive connection before answering
+    queue_full,            ///< the sender's queue is at capacity; try again later
+    deadline_expired,      ///< the notification was not sent before its deadline
+    shutting_down,         ///< the sender is stopping and takes no new work
+    hub_rejected,          ///< the hub answered with a permanent error (see the result's status)
+    retries_exhausted,     ///< the hub kept failing until the retry limit was reached
+    invalid_notification,  ///< the notification failed validation (see the validation error)
+    tls_verify_failed      ///< the hub's TLS certificate or host name could not be verified
 };
 
 /** @brief The error category of errc. Thread-safe. */

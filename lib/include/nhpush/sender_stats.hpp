@@ -1,0 +1,63 @@
+#pragma once
+/** @file Counters and the latency histogram of a hub's sender. */
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+namespace nhpush {
+
+/** @brief Upper bounds (seconds) of the latency histogram's buckets; a last bucket is +Inf. */
+inline constexpr std::array<double, 16> latency_bucket_bounds{
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+
+/** @brief A point-in-time copy of a sender's counters. Plain values. */
+struct sender_stats_snapshot {
+    std::uint64_t submitted = 0;               ///< accepted into the queue
+    std::uint64_t rejected_queue_full = 0;     ///< refused at once: queue at capacity
+    std::uint64_t sent = 0;                    ///< final: the hub answered 201
+    std::uint64_t sent_unexpected_status = 0;  ///< final: the hub answered another 2xx
+    std::uint64_t failed_rejected = 0;         ///< final: permanent error from the hub (4xx)
+    std::uint64_t failed_retries_exhausted = 0;
+    std::uint64_t failed_deadline = 0;
+    std::uint64_t failed_shutdown = 0;     ///< not sent because the sender stopped
+    std::uint64_t failed_auth = 0;         ///< among failed_rejected: 401 or 403 without Retry-After
+    std::uint64_t retries = 0;             ///< attempts after the first
+    std::uint64_t resent_after_close = 0;  ///< resent because the hub closed a kept-alive connection
+    std::uint64_t throttle_pauses = 0;     ///< times the whole hub paused for Retry-After
+    std::uint64_t connections_opened = 0;
+    std::uint64_t connections_failed = 0;    ///< failed resolve, connect or handshake
+    std::uint64_t connections_recycled = 0;  ///< closed on reaching their maximum age
+    std::uint64_t requests_on_reused_connections = 0;
+    std::uint64_t queue_depth = 0;         ///< queued or in flight now
+    double oldest_queued_age_seconds = 0;  ///< age of the oldest notification waiting in a queue
+    std::array<std::uint64_t, latency_bucket_bounds.size() + 1> latency_buckets{};  ///< enqueue → 201
+    double latency_sum_seconds = 0;
+    std::uint64_t latency_count = 0;
+};
+
+/**
+ * @brief The live counters. Every member may be updated from any thread (relaxed atomics:
+ * they are statistics, not synchronisation).
+ */
+struct sender_stats {
+    using counter = std::atomic<std::uint64_t>;
+
+    counter submitted{0}, rejected_queue_full{0}, sent{0}, sent_unexpected_status{0}, failed_rejected{0},
+        failed_retries_exhausted{0}, failed_deadline{0}, failed_shutdown{0}, failed_auth{0}, retries{0},
+        resent_after_close{0}, throttle_pauses{0}, connections_opened{0}, connections_failed{0},
+        connections_recycled{0}, requests_on_reused_connections{0}, queue_depth{0};
+    std::array<counter, latency_bucket_bounds.size() + 1> latency_buckets{};
+    std::atomic<std::int64_t> latency_sum_ns{0};
+
+    static void bump(counter& c, std::uint64_t n = 1) noexcept { c.fetch_add(n, std::memory_order_relaxed); }
+
+    /// Adds one enqueue → 201 latency to the histogram.
+    void record_latency(std::chrono::nanoseconds latency) noexcept;
+
+    /// Copies the counters; `oldest_queued_age_seconds` is filled by the sender.
+    sender_stats_snapshot snapshot() const noexcept;
+};
+
+}  // namespace nhpush

@@ -1,0 +1,62 @@
+#pragma once
+// One keep-alive TLS connection to the hub and the coroutine that feeds it notifications.
+
+#include "sender/hub_sender.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <optional>
+
+namespace nhpush::detail {
+
+class hub_connection {
+public:
+    explicit hub_connection(shard& s);
+
+    /// The connection's life: connect, take work, send, until the shard closes.
+    boost::asio::awaitable<void> run();
+
+    /// Wakes the connection from any wait (idle, pause, back-off) and aborts its I/O.
+    void interrupt();
+    /// Wakes the connection if it is waiting for work.
+    void wake() { timer_.cancel(); }
+    /// Waits until wake() or interrupt().
+    boost::asio::awaitable<void> sleep_idle();
+
+private:
+    struct exchange_outcome {
+        boost::system::error_code ec;
+        bool closed_before_answer = false;
+    };
+
+    boost::asio::awaitable<boost::system::error_code> connect();
+    boost::asio::awaitable<exchange_outcome> exchange();
+    boost::asio::awaitable<void> process(work_item item);
+    boost::asio::awaitable<void> wait_turn();
+    boost::asio::awaitable<void> sleep_until(steady::time_point t);
+    void handle_answer(work_item& item);
+    void retry_or_fail(work_item& item, std::optional<std::chrono::seconds> retry_after);
+    void on_connect_failure(boost::system::error_code ec);
+    void build_request(const work_item& item);
+    void close();
+    bool too_old() const;
+
+    shard& shard_;
+    hub_sender& sender_;
+    boost::asio::steady_timer timer_;
+    std::optional<boost::asio::ssl::stream<boost::beast::tcp_stream>> stream_;
+    boost::beast::flat_buffer buffer_;
+    hub_request request_;
+    std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
+    std::shared_ptr<const sas_token> token_;
+    steady::time_point connected_at_;
+    std::size_t requests_on_connection_ = 0;
+    int connect_failures_ = 0;
+    std::string connect_error_detail_;
+};
+
+}  // namespace nhpush::detail
