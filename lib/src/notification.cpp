@@ -3,7 +3,7 @@
 #include "detail/text.hpp"
 
 #include <fmt/format.h>
-#include <rapidjson/document.h>
+#include <rapidjson/reader.h>
 
 #include <algorithm>
 #include <array>
@@ -209,28 +209,93 @@ std::optional<validation_error> prepare_windowsphone(notification& n) {
     return std::nullopt;
 }
 
+// Checks the shape of a JSON payload while RapidJSON's SAX reader scans it: no document is built,
+// so validation allocates nothing on the hot path.
+class json_payload_checker : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, json_payload_checker> {
+public:
+    explicit json_payload_checker(notification_format f) : format_(f) {}
+
+    bool Default() { return value(false); }
+    bool String(const char*, rapidjson::SizeType, bool) { return value(true); }
+    bool StartObject() { return open(true); }
+    bool StartArray() { return open(false); }
+    bool EndObject(rapidjson::SizeType) { return close(); }
+    bool EndArray(rapidjson::SizeType) { return close(); }
+    bool Key(const char* s, rapidjson::SizeType len, bool) {
+        if (depth_ == 1) {
+            key_.assign(s, len);
+        }
+        return true;
+    }
+
+    bool saw_message_object() const { return saw_message_object_; }
+    std::optional<validation_error>& problem() { return problem_; }
+
+private:
+    bool fail(validation_error e) {
+        problem_ = std::move(e);
+        return false;
+    }
+
+    bool root_must_be_object() {
+        return fail(
+            {"payload", fmt::format("payload for format '{}' must be a JSON object", to_string(format_))});
+    }
+
+    // A value directly under the root of a template must be a string.
+    bool value(bool is_string) {
+        if (depth_ == 0) {
+            return root_must_be_object();
+        }
+        if (depth_ == 1 && format_ == notification_format::template_ && !is_string) {
+            return fail({fmt::format("payload.{}", key_), "template properties must be strings"});
+        }
+        return true;
+    }
+
+    bool open(bool is_object) {
+        if (depth_ == 0 && !is_object) {
+            return root_must_be_object();
+        }
+        if (depth_ == 1) {
+            if (!value(false)) {
+                return false;
+            }
+            saw_message_object_ = saw_message_object_ || (is_object && key_ == "message");
+        }
+        ++depth_;
+        return true;
+    }
+
+    bool close() {
+        --depth_;
+        return true;
+    }
+
+    notification_format format_;
+    int depth_ = 0;
+    std::string key_;
+    bool saw_message_object_ = false;
+    std::optional<validation_error> problem_;
+};
+
 std::optional<validation_error> check_json_payload(const notification& n) {
-    rapidjson::Document doc;
-    doc.Parse(n.payload.data(), n.payload.size());
-    if (doc.HasParseError()) {
+    if (n.payload.find('\0') != std::string::npos) {
+        return validation_error{"payload", "payload contains a NUL byte"};
+    }
+    json_payload_checker checker(n.format);
+    rapidjson::Reader reader;
+    rapidjson::StringStream stream(n.payload.c_str());
+    if (reader.Parse(stream, checker).IsError()) {
+        if (checker.problem()) {
+            return std::move(checker.problem());
+        }
         return validation_error{"payload",
                                 fmt::format("payload for format '{}' is not valid JSON (error at byte {})",
                                             to_string(n.format),
-                                            doc.GetErrorOffset())};
+                                            reader.GetErrorOffset())};
     }
-    if (!doc.IsObject()) {
-        return validation_error{
-            "payload", fmt::format("payload for format '{}' must be a JSON object", to_string(n.format))};
-    }
-    if (n.format == notification_format::template_) {
-        for (const auto& m : doc.GetObject()) {
-            if (!m.value.IsString()) {
-                return validation_error{fmt::format("payload.{}", m.name.GetString()),
-                                        "template properties must be strings"};
-            }
-        }
-    }
-    if (n.format == notification_format::fcmv1 && !(doc.HasMember("message") && doc["message"].IsObject())) {
+    if (n.format == notification_format::fcmv1 && !checker.saw_message_object()) {
         return validation_error{"payload", "an fcmv1 payload must be {\"message\":{…}}"};
     }
     if (n.format == notification_format::apple &&

@@ -96,7 +96,7 @@ asio::awaitable<error_code> hub_connection::connect() {
         co_return e.code();
     }
 
-    stream_.emplace(shard_.context(), sender_.tls());
+    stream_.emplace(shard_.context().get_executor(), sender_.tls());
     SSL* ssl = stream_->native_handle();
     // Certificate and host name (or IP) verification; SNI only for names (RFC 6066).
     if (is_ip_address(ep.host)) {

@@ -48,7 +48,10 @@ private:
     shard& shard_;
     hub_sender& sender_;
     boost::asio::steady_timer timer_;
-    std::optional<boost::asio::ssl::stream<boost::beast::tcp_stream>> stream_;
+    // The concrete executor type spares a type-erased executor copy on every I/O operation.
+    using tcp_stream =
+        boost::beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+    std::optional<boost::asio::ssl::stream<tcp_stream>> stream_;
     boost::beast::flat_buffer buffer_;
     hub_request request_;
     std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
