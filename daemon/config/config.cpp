@@ -1,0 +1,436 @@
+#include "config/config.hpp"
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace nhpush::config {
+namespace {
+
+constexpr std::string_view level_names[] = {"error", "warning", "info", "debug"};
+constexpr log_level levels[] = {log_level::error, log_level::warning, log_level::info, log_level::debug};
+
+static_assert(std::is_same_v<uid_t, unsigned> && std::is_same_v<gid_t, unsigned>, "ids are read as unsigned");
+constexpr std::int64_t max_id = std::numeric_limits<std::uint32_t>::max() - 1;  // (uid_t)-1 means "none"
+
+std::string_view type_name(toml::node_type type) {
+    switch (type) {
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::array:
+            return "an array";
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a floating-point number";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::date:
+        case toml::node_type::time:
+        case toml::node_type::date_time:
+            return "a date or time";
+        default:
+            return "nothing";
+    }
+}
+
+/// Reads the keys of one TOML table into struct members and remembers which keys it took, so that
+/// the ones left over (typos) can be reported.
+class table_reader {
+public:
+    table_reader(const toml::table& table, std::string path) : table_(table), path_(std::move(path)) {}
+
+    void read(std::string_view key, std::string& out) {
+        if (const auto* node = take(key)) {
+            out = expect<std::string>(key, *node, "a string");
+        }
+    }
+
+    void read(std::string_view key, std::size_t& out) {
+        if (const auto* node = take(key)) {
+            const auto value = expect<std::int64_t>(key, *node, "an integer");
+            if (value < 0) {
+                throw config_error(fmt::format("{} must not be negative", name_of(key)));
+            }
+            out = static_cast<std::size_t>(value);
+        }
+    }
+
+    void read(std::string_view key, int& out) {
+        if (const auto* node = take(key)) {
+            const auto value = expect<std::int64_t>(key, *node, "an integer");
+            out = static_cast<int>(std::clamp<std::int64_t>(
+                value, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+        }
+    }
+
+    void read(std::string_view key, double& out) {
+        if (const auto* node = take(key)) {
+            if (node->is_integer()) {
+                out = static_cast<double>(node->as_integer()->get());
+            } else {
+                out = expect<double>(key, *node, "a number");
+            }
+        }
+    }
+
+    template <class Rep, class Period>
+    void read(std::string_view key, std::chrono::duration<Rep, Period>& out) {
+        if (const auto* node = take(key)) {
+            out = std::chrono::duration<Rep, Period>{expect<std::int64_t>(key, *node, "an integer")};
+        }
+    }
+
+    void read(std::string_view key, log_level& out) {
+        if (const auto* node = take(key)) {
+            const auto text = expect<std::string>(key, *node, "a string");
+            const auto* found = std::find(std::begin(level_names), std::end(level_names), text);
+            if (found == std::end(level_names)) {
+                throw config_error(fmt::format(
+                    "{} must be one of {}, not '{}'", name_of(key), fmt::join(level_names, ", "), text));
+            }
+            out = levels[found - std::begin(level_names)];
+        }
+    }
+
+    /// A list of user or group ids.
+    void read(std::string_view key, std::vector<unsigned>& out) {
+        const auto* node = take(key);
+        if (node == nullptr) {
+            return;
+        }
+        const auto* array = node->as_array();
+        if (array == nullptr) {
+            throw wrong_type(name_of(key), "an array of integers", *node);
+        }
+        out.clear();
+        for (std::size_t i = 0; i < array->size(); ++i) {
+            const auto element = fmt::format("{}[{}]", name_of(key), i);
+            const auto* id = (*array)[i].as_integer();
+            if (id == nullptr) {
+                throw wrong_type(element, "an integer", (*array)[i]);
+            }
+            if (id->get() < 0 || id->get() > max_id) {
+                throw config_error(fmt::format("{} must be between 0 and {}", element, max_id));
+            }
+            out.push_back(static_cast<unsigned>(id->get()));
+        }
+    }
+
+    /// File permission bits, as an octal string ("0660") or a TOML octal integer (0o660).
+    void read_mode(std::string_view key, mode_t& out) {
+        const auto* node = take(key);
+        if (node == nullptr) {
+            return;
+        }
+        const auto* integer = node->as_integer();
+        if (integer != nullptr &&
+            (integer->flags() & toml::value_flags::format_as_octal) != toml::value_flags{}) {
+            out = static_cast<mode_t>(std::clamp<std::int64_t>(integer->get(), 0, 07777));
+            return;
+        }
+        const auto* text = node->as_string();
+        const auto digits = text == nullptr ? std::string_view{} : std::string_view(text->get());
+        if (digits.size() < 3 || digits.size() > 4 ||
+            digits.find_first_not_of("01234567") != std::string_view::npos) {
+            throw config_error(fmt::format("{} must be an octal string such as \"0660\"", name_of(key)));
+        }
+        out = static_cast<mode_t>(std::stoul(std::string(digits), nullptr, 8));
+    }
+
+    /// The sub-table `key`, or nullptr when absent.
+    const toml::table* table(std::string_view key) {
+        const auto* node = take(key);
+        if (node == nullptr) {
+            return nullptr;
+        }
+        if (!node->is_table()) {
+            throw wrong_type(name_of(key), "a table", *node);
+        }
+        return node->as_table();
+    }
+
+    /// Throws for the first key nobody read: most often a typo.
+    void reject_unknown_keys() const {
+        for (const auto& [key, node] : table_) {
+            if (std::find(taken_.begin(), taken_.end(), key.str()) == taken_.end()) {
+                throw config_error(fmt::format("unknown key {}", name_of(key.str())));
+            }
+        }
+    }
+
+    std::string name_of(std::string_view key) const {
+        return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
+    }
+
+private:
+    const toml::node* take(std::string_view key) {
+        taken_.push_back(key);
+        return table_.get(key);
+    }
+
+    template <class T>
+    T expect(std::string_view key, const toml::node& node, std::string_view expected) const {
+        const auto* value = node.as<T>();
+        if (value == nullptr) {
+            throw wrong_type(name_of(key), expected, node);
+        }
+        return value->get();
+    }
+
+    static config_error wrong_type(std::string_view name, std::string_view expected, const toml::node& node) {
+        return config_error(fmt::format("{} must be {}, not {}", name, expected, type_name(node.type())));
+    }
+
+    const toml::table& table_;
+    std::string path_;
+    std::vector<std::string_view> taken_;
+};
+
+daemon_config read_daemon(const toml::table& table) {
+    daemon_config d;
+    table_reader r(table, "daemon");
+    r.read("socket", d.socket);
+    r.read_mode("socket_mode", d.socket_mode);
+    r.read("allowed_uids", d.allowed_uids);
+    r.read("allowed_gids", d.allowed_gids);
+    r.read("threads", d.threads);
+    r.read("drain_deadline", d.drain_deadline);
+    r.read("log_level", d.log_level);
+    r.read("recent_results", d.recent_results);
+    r.read("max_body_bytes", d.max_body_bytes);
+    r.read("max_header_bytes", d.max_header_bytes);
+    r.read("max_clients", d.max_clients);
+    r.read("client_idle_timeout", d.client_idle_timeout);
+    r.reject_unknown_keys();
+    return d;
+}
+
+hub_config read_hub(const toml::table& table, const std::string& path) {
+    hub_config h;
+    table_reader r(table, path);
+    r.read("hub", h.hub);
+    r.read("connection_string_file", h.connection_string_file);
+    r.read("connection_string_env", h.connection_string_env);
+    r.read("connection_string_credential", h.connection_string_credential);
+    r.read("ca_file", h.ca_file);
+    r.read("connections", h.connections);
+    r.read("queue_capacity", h.queue_capacity);
+    r.read("rate_limit", h.rate_limit);
+    r.read("api_version", h.api_version);
+    r.read("resolve_timeout", h.resolve_timeout);
+    r.read("connect_timeout", h.connect_timeout);
+    r.read("handshake_timeout", h.handshake_timeout);
+    r.read("write_timeout", h.write_timeout);
+    r.read("read_timeout", h.read_timeout);
+    r.read("connection_max_age", h.connection_max_age);
+    r.read("max_attempts", h.max_attempts);
+    r.read("backoff_base", h.backoff_base);
+    r.read("backoff_cap", h.backoff_cap);
+    r.read("deadline", h.deadline);
+    r.read("sas_token_lifetime", h.sas_token_lifetime);
+    r.read("sas_renew_margin", h.sas_renew_margin);
+    r.reject_unknown_keys();
+    return h;
+}
+
+nhpushd_config read_config(const toml::table& root) {
+    nhpushd_config config;
+    table_reader r(root, "");
+    if (const auto* daemon = r.table("daemon")) {
+        config.daemon = read_daemon(*daemon);
+    }
+    if (const auto* hubs = r.table("hubs")) {
+        for (const auto& [name, node] : *hubs) {
+            const auto path = fmt::format("hubs.{}", name.str());
+            if (!node.is_table()) {
+                throw config_error(
+                    fmt::format("{} must be a table ([{}]), not {}", path, path, type_name(node.type())));
+            }
+            config.hubs.emplace(std::string(name.str()), read_hub(*node.as_table(), path));
+        }
+    }
+    r.reject_unknown_keys();
+    return config;
+}
+
+// ---- validation -------------------------------------------------------------------------------------
+
+template <class T>
+void check_range(const std::string& key, T value, T min, T max, std::string_view unit = "") {
+    if (value < min || value > max) {
+        throw config_error(fmt::format("{} must be between {} and {}{}", key, min, max, unit));
+    }
+}
+
+template <class Rep, class Period>
+void check_range(const std::string& key,
+                 std::chrono::duration<Rep, Period> value,
+                 std::int64_t min,
+                 std::int64_t max) {
+    constexpr bool in_ms = std::is_same_v<Period, std::milli>;
+    check_range<std::int64_t>(key, value.count(), min, max, in_ms ? " milliseconds" : " seconds");
+}
+
+bool is_hub_key_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+}
+
+bool is_hub_name_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/';
+}
+
+bool is_env_name(std::string_view name) {
+    return !name.empty() && !std::isdigit(static_cast<unsigned char>(name.front())) &&
+           std::all_of(name.begin(), name.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+           });
+}
+
+void validate_daemon(const daemon_config& d) {
+    constexpr std::size_t max_socket_path = 107;  // sun_path holds 108 bytes with the NUL
+    if (d.socket.empty() || d.socket.front() != '/') {
+        throw config_error("daemon.socket must be an absolute path");
+    }
+    if (d.socket.size() > max_socket_path) {
+        throw config_error(fmt::format("daemon.socket is {} bytes long; a Unix socket path has at most {}",
+                                       d.socket.size(),
+                                       max_socket_path));
+    }
+    if (d.socket_mode > 0777) {
+        throw config_error("daemon.socket_mode must be between \"0000\" and \"0777\"");
+    }
+    check_range<std::size_t>("daemon.threads", d.threads, 0, 1024);
+    check_range("daemon.drain_deadline", d.drain_deadline, 0, 3600);
+    check_range<std::size_t>("daemon.recent_results", d.recent_results, 0, 10'000'000);
+    check_range<std::size_t>("daemon.max_body_bytes", d.max_body_bytes, 1024, 1 << 30, " bytes");
+    check_range<std::size_t>("daemon.max_header_bytes", d.max_header_bytes, 1024, 1 << 20, " bytes");
+    check_range<std::size_t>("daemon.max_clients", d.max_clients, 1, 1'000'000);
+    check_range("daemon.client_idle_timeout", d.client_idle_timeout, 1, 86'400);
+}
+
+void validate_connection_string_source(const std::string& path, const hub_config& h) {
+    const int given = !h.connection_string_file.empty() + !h.connection_string_env.empty() +
+                      !h.connection_string_credential.empty();
+    if (given != 1) {
+        throw config_error(
+            fmt::format("{}: give exactly one of connection_string_file, connection_string_env, "
+                        "connection_string_credential",
+                        path));
+    }
+    if (!h.connection_string_env.empty() && !is_env_name(h.connection_string_env)) {
+        throw config_error(fmt::format(
+            "{}.connection_string_env must be an environment variable name such as NH_CONNECTION_STRING",
+            path));
+    }
+    const auto& credential = h.connection_string_credential;
+    if (!credential.empty() &&
+        (credential.find('/') != std::string::npos || credential == "." || credential == "..")) {
+        throw config_error(
+            fmt::format("{}.connection_string_credential must be a credential name (as in "
+                        "LoadCredential=NAME:…), not a path",
+                        path));
+    }
+}
+
+void validate_hub(const std::string& name, const hub_config& h) {
+    const auto path = fmt::format("hubs.{}", name);
+    const auto key = [&](std::string_view k) { return fmt::format("{}.{}", path, k); };
+    if (name.empty() || name.size() > 64 || !std::all_of(name.begin(), name.end(), is_hub_key_char)) {
+        throw config_error(fmt::format(
+            "{}: a hub table's NAME has 1 to 64 letters, digits, '-' or '_' (submissions name it in \"hub\")",
+            path));
+    }
+    if (h.hub.empty()) {
+        throw config_error(fmt::format("{} is required (the hub's name in its namespace)", key("hub")));
+    }
+    if (h.hub.size() > 260 || h.hub.front() == '/' ||
+        !std::all_of(h.hub.begin(), h.hub.end(), is_hub_name_char)) {
+        throw config_error(fmt::format(
+            "{} must be a hub name: letters, digits, '-', '_', '.' and '/' (not first)", key("hub")));
+    }
+    validate_connection_string_source(path, h);
+    check_range<std::size_t>(key("connections"), h.connections, 1, 1024);
+    check_range<std::size_t>(key("queue_capacity"), h.queue_capacity, 1, 10'000'000);
+    if (!std::isfinite(h.rate_limit) || h.rate_limit < 0 || h.rate_limit > 1e6) {
+        throw config_error(
+            fmt::format("{} must be between 0 and 1000000 notifications a second", key("rate_limit")));
+    }
+    if (h.api_version.empty() || !std::all_of(h.api_version.begin(), h.api_version.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+        })) {
+        throw config_error(fmt::format("{} must look like 2020-06", key("api_version")));
+    }
+    check_range(key("resolve_timeout"), h.resolve_timeout, 10, 600'000);
+    check_range(key("connect_timeout"), h.connect_timeout, 10, 600'000);
+    check_range(key("handshake_timeout"), h.handshake_timeout, 10, 600'000);
+    check_range(key("write_timeout"), h.write_timeout, 10, 600'000);
+    check_range(key("read_timeout"), h.read_timeout, 10, 600'000);
+    check_range(key("connection_max_age"), h.connection_max_age, 0, 86'400);
+    check_range(key("max_attempts"), h.max_attempts, 1, 100);
+    check_range(key("backoff_base"), h.backoff_base, 1, 3'600'000);
+    check_range(key("backoff_cap"), h.backoff_cap, 1, 3'600'000);
+    if (h.backoff_cap < h.backoff_base) {
+        throw config_error(
+            fmt::format("{} must not be less than {}", key("backoff_cap"), key("backoff_base")));
+    }
+    check_range(key("deadline"), h.deadline, 1, 604'800);
+    check_range(key("sas_token_lifetime"), h.sas_token_lifetime, 10, 31'536'000);
+    check_range(key("sas_renew_margin"), h.sas_renew_margin, 0, 31'536'000);
+    if (h.sas_renew_margin >= h.sas_token_lifetime) {
+        throw config_error(
+            fmt::format("{} must be less than {}", key("sas_renew_margin"), key("sas_token_lifetime")));
+    }
+}
+
+}  // namespace
+
+std::string_view to_string(log_level level) noexcept {
+    const auto* found = std::find(std::begin(levels), std::end(levels), level);
+    return found == std::end(levels) ? "unknown" : level_names[found - std::begin(levels)];
+}
+
+void validate(const nhpushd_config& config) {
+    validate_daemon(config.daemon);
+    if (config.hubs.empty()) {
+        throw config_error("no hubs: add a [hubs.NAME] table with hub and a connection string source");
+    }
+    for (const auto& [name, hub] : config.hubs) {
+        validate_hub(name, hub);
+    }
+}
+
+nhpushd_config parse_config(std::string_view toml_text, std::string_view source_name) {
+    toml::table root;
+    try {
+        root = toml::parse(toml_text, source_name);
+    } catch (const toml::parse_error& e) {
+        const auto& where = e.source().begin;
+        throw config_error(
+            fmt::format("{}:{}:{}: {}", source_name, where.line, where.column, e.description()));
+    }
+    auto config = read_config(root);
+    validate(config);
+    return config;
+}
+
+nhpushd_config load_config(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw config_error(fmt::format("cannot read {}: {}", file.string(), std::strerror(errno)));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_config(text.str(), file.string());
+}
+
+}  // namespace nhpush::config

@@ -1,0 +1,250 @@
+#include "config/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "test_names.hpp"
+
+#include <string>
+
+using namespace std::chrono_literals;
+using nhpush::log_level;
+using nhpush::config::config_error;
+using nhpush::config::daemon_config;
+using nhpush::config::hub_config;
+using nhpush::config::nhpushd_config;
+using nhpush::config::parse_config;
+using testing::HasSubstr;
+
+namespace {
+
+constexpr const char* minimal_hub = R"(
+[hubs.main]
+hub = "myhub"
+connection_string_env = "NH_CONNECTION_STRING"
+)";
+
+/// The message parse_config throws for `text`, or "" if it accepts it.
+std::string error_of(const std::string& text) {
+    try {
+        parse_config(text, "test.toml");
+    } catch (const config_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(config, example_file_holds_every_default) {
+    const auto config = nhpush::config::load_config(NHPUSH_CONFIG_DIR "/nhpushd.example.toml");
+    EXPECT_EQ(config.daemon, daemon_config{});
+    ASSERT_EQ(config.hubs.size(), 1u);
+    hub_config expected;
+    expected.hub = "myhub";
+    expected.connection_string_credential = "connection-string";
+    EXPECT_EQ(config.hubs.at("main"), expected);
+}
+
+TEST(config, demo_file_is_valid_and_points_at_the_demo_files) {
+    const auto config = nhpush::config::load_config(NHPUSH_CONFIG_DIR "/nhpushd.demo.toml");
+    EXPECT_EQ(config.daemon.socket, "/tmp/nhpush-demo/nhpushd.sock");
+    const auto& demo = config.hubs.at("demo");
+    EXPECT_EQ(demo.hub, "demo");
+    EXPECT_EQ(demo.connection_string_file, "/tmp/nhpush-demo/connection-string");
+    EXPECT_EQ(demo.ca_file, "/tmp/nhpush-demo/hubsim-cert.pem");
+}
+
+TEST(config, missing_tables_and_keys_keep_their_defaults) {
+    const auto config = parse_config(minimal_hub);
+    EXPECT_EQ(config.daemon, daemon_config{});
+    const auto& hub = config.hubs.at("main");
+    EXPECT_EQ(hub.connections, 8u);
+    EXPECT_EQ(hub.api_version, "2020-06");
+    EXPECT_EQ(hub.deadline, 30min);
+    EXPECT_EQ(hub.sas_token_lifetime, 300s);
+}
+
+TEST(config, reads_every_kind_of_value) {
+    const auto config = parse_config(std::string(R"(
+[daemon]
+socket = "/tmp/x.sock"
+socket_mode = "0600"
+allowed_uids = [0, 1000]
+allowed_gids = [100]
+threads = 3
+drain_deadline = 12
+log_level = "debug"
+recent_results = 0
+client_idle_timeout = 5
+)") + minimal_hub + R"(
+rate_limit = 2.5
+connect_timeout = 250
+max_attempts = 1
+deadline = 60
+)");
+    const auto& d = config.daemon;
+    EXPECT_EQ(d.socket, "/tmp/x.sock");
+    EXPECT_EQ(d.socket_mode, 0600u);
+    EXPECT_EQ(d.allowed_uids, (std::vector<uid_t>{0, 1000}));
+    EXPECT_EQ(d.allowed_gids, (std::vector<gid_t>{100}));
+    EXPECT_EQ(d.threads, 3u);
+    EXPECT_EQ(d.drain_deadline, 12s);
+    EXPECT_EQ(d.log_level, log_level::debug);
+    EXPECT_EQ(d.recent_results, 0u);
+    EXPECT_EQ(d.client_idle_timeout, 5s);
+    const auto& h = config.hubs.at("main");
+    EXPECT_EQ(h.rate_limit, 2.5);
+    EXPECT_EQ(h.connect_timeout, 250ms);
+    EXPECT_EQ(h.max_attempts, 1);
+    EXPECT_EQ(h.deadline, 60s);
+}
+
+TEST(config, socket_mode_may_be_a_toml_octal_integer) {
+    const auto config = parse_config(std::string("[daemon]\nsocket_mode = 0o640\n") + minimal_hub);
+    EXPECT_EQ(config.daemon.socket_mode, 0640u);
+}
+
+TEST(config, rate_limit_may_be_an_integer) {
+    const auto config = parse_config(std::string(minimal_hub) + "rate_limit = 100\n");
+    EXPECT_EQ(config.hubs.at("main").rate_limit, 100.0);
+}
+
+TEST(config, several_hubs) {
+    const auto config = parse_config(std::string(minimal_hub) + R"(
+[hubs.other]
+hub = "other-hub"
+connection_string_file = "/etc/nhpush/other"
+)");
+    ASSERT_EQ(config.hubs.size(), 2u);
+    EXPECT_EQ(config.hubs.at("other").connection_string_file, "/etc/nhpush/other");
+}
+
+struct bad_config {
+    std::string text;  // appended to a valid config unless it starts with '!'
+    std::string message;
+};
+
+void PrintTo(const bad_config& c, std::ostream* os) {
+    *os << c.message;
+}
+
+class config_errors : public testing::TestWithParam<bad_config> {};
+
+TEST_P(config_errors, name_the_bad_key) {
+    const auto& c = GetParam();
+    const auto text = c.text.starts_with('!') ? c.text.substr(1) : std::string(minimal_hub) + c.text;
+    EXPECT_EQ(error_of(text), c.message) << text;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    table,
+    config_errors,
+    testing::Values(
+        // Unknown keys and tables: typos are caught.
+        bad_config{"![daemon]\nsockett = \"/x\"\n", "unknown key daemon.sockett"},
+        bad_config{"connection = 3\n", "unknown key hubs.main.connection"},
+        bad_config{"!threads = 3\n", "unknown key threads"},
+        bad_config{"[deamon]\n", "unknown key deamon"},
+        // Wrong types.
+        bad_config{"connections = \"8\"\n", "hubs.main.connections must be an integer, not a string"},
+        bad_config{"connect_timeout = 1.5\n",
+                   "hubs.main.connect_timeout must be an integer, not a floating-point number"},
+        bad_config{"rate_limit = \"fast\"\n", "hubs.main.rate_limit must be a number, not a string"},
+        bad_config{"![hubs.main]\nhub = 3\n", "hubs.main.hub must be a string, not an integer"},
+        bad_config{"![daemon]\nallowed_uids = 1000\n" + std::string(minimal_hub),
+                   "daemon.allowed_uids must be an array of integers, not an integer"},
+        bad_config{"![daemon]\nallowed_gids = [100, \"www\"]\n" + std::string(minimal_hub),
+                   "daemon.allowed_gids[1] must be an integer, not a string"},
+        bad_config{"![daemon]\nallowed_uids = [-1]\n" + std::string(minimal_hub),
+                   "daemon.allowed_uids[0] must be between 0 and 4294967294"},
+        bad_config{"!daemon = 3\n" + std::string(minimal_hub), "daemon must be a table, not an integer"},
+        bad_config{"!hubs = 3\n", "hubs must be a table, not an integer"},
+        bad_config{"![hubs]\nmain = 3\n", "hubs.main must be a table ([hubs.main]), not an integer"},
+        bad_config{"![daemon]\nlog_level = \"verbose\"\n" + std::string(minimal_hub),
+                   "daemon.log_level must be one of error, warning, info, debug, not 'verbose'"},
+        bad_config{"![daemon]\nsocket_mode = 660\n" + std::string(minimal_hub),
+                   "daemon.socket_mode must be an octal string such as \"0660\""},
+        bad_config{"![daemon]\nsocket_mode = \"0968\"\n" + std::string(minimal_hub),
+                   "daemon.socket_mode must be an octal string such as \"0660\""},
+        bad_config{"connections = -1\n", "hubs.main.connections must not be negative"},
+        // Ranges and combinations.
+        bad_config{"connections = 0\n", "hubs.main.connections must be between 1 and 1024"},
+        bad_config{"connections = 2000\n", "hubs.main.connections must be between 1 and 1024"},
+        bad_config{"queue_capacity = 0\n", "hubs.main.queue_capacity must be between 1 and 10000000"},
+        bad_config{"rate_limit = -1\n",
+                   "hubs.main.rate_limit must be between 0 and 1000000 notifications a second"},
+        bad_config{"connect_timeout = 5\n",
+                   "hubs.main.connect_timeout must be between 10 and 600000 milliseconds"},
+        bad_config{"read_timeout = 0\n", "hubs.main.read_timeout must be between 10 and 600000 milliseconds"},
+        bad_config{"max_attempts = 0\n", "hubs.main.max_attempts must be between 1 and 100"},
+        bad_config{"backoff_base = 2000\nbackoff_cap = 1000\n",
+                   "hubs.main.backoff_cap must not be less than hubs.main.backoff_base"},
+        bad_config{"deadline = 0\n", "hubs.main.deadline must be between 1 and 604800 seconds"},
+        bad_config{"sas_token_lifetime = 60\nsas_renew_margin = 60\n",
+                   "hubs.main.sas_renew_margin must be less than hubs.main.sas_token_lifetime"},
+        bad_config{"api_version = \"2020/06\"\n", "hubs.main.api_version must look like 2020-06"},
+        bad_config{"connection_string_file = \"/etc/cs\"\n",
+                   "hubs.main: give exactly one of connection_string_file, connection_string_env, "
+                   "connection_string_credential"},
+        bad_config{"![hubs.main]\nhub = \"h\"\n",
+                   "hubs.main: give exactly one of connection_string_file, connection_string_env, "
+                   "connection_string_credential"},
+        bad_config{"![hubs.main]\nhub = \"h\"\nconnection_string_env = \"NH-CS\"\n",
+                   "hubs.main.connection_string_env must be an environment variable name such as "
+                   "NH_CONNECTION_STRING"},
+        bad_config{"![hubs.main]\nhub = \"h\"\nconnection_string_credential = \"../cs\"\n",
+                   "hubs.main.connection_string_credential must be a credential name (as in "
+                   "LoadCredential=NAME:…), not a path"},
+        bad_config{"![hubs.main]\nconnection_string_env = \"CS\"\n",
+                   "hubs.main.hub is required (the hub's name in its namespace)"},
+        bad_config{"![hubs.main]\nhub = \"my hub\"\nconnection_string_env = \"CS\"\n",
+                   "hubs.main.hub must be a hub name: letters, digits, '-', '_', '.' and '/' (not first)"},
+        bad_config{"![hubs.\"my hub\"]\nhub = \"h\"\nconnection_string_env = \"CS\"\n",
+                   "hubs.my hub: a hub table's NAME has 1 to 64 letters, digits, '-' or '_' (submissions "
+                   "name it in \"hub\")"},
+        bad_config{"![daemon]\n", "no hubs: add a [hubs.NAME] table with hub and a connection string source"},
+        bad_config{"![daemon]\nsocket = \"run/nhpushd.sock\"\n" + std::string(minimal_hub),
+                   "daemon.socket must be an absolute path"},
+        bad_config{"![daemon]\nsocket = \"/" + std::string(120, 's') + "\"\n" + std::string(minimal_hub),
+                   "daemon.socket is 121 bytes long; a Unix socket path has at most 107"},
+        bad_config{"![daemon]\nsocket_mode = \"1777\"\n" + std::string(minimal_hub),
+                   "daemon.socket_mode must be between \"0000\" and \"0777\""},
+        bad_config{"![daemon]\nthreads = 5000\n" + std::string(minimal_hub),
+                   "daemon.threads must be between 0 and 1024"},
+        bad_config{"![daemon]\nmax_body_bytes = 0\n" + std::string(minimal_hub),
+                   "daemon.max_body_bytes must be between 1024 and 1073741824 bytes"},
+        bad_config{"![daemon]\nmax_clients = 0\n" + std::string(minimal_hub),
+                   "daemon.max_clients must be between 1 and 1000000"},
+        bad_config{"![daemon]\nclient_idle_timeout = 0\n" + std::string(minimal_hub),
+                   "daemon.client_idle_timeout must be between 1 and 86400 seconds"},
+        bad_config{"![daemon]\ndrain_deadline = -1\n" + std::string(minimal_hub),
+                   "daemon.drain_deadline must be between 0 and 3600 seconds"}),
+    [](const auto& info) { return nhpush::test::case_name(info.index, info.param.message); });
+
+TEST(config, syntax_errors_name_the_file_line_and_column) {
+    const auto message = error_of("[daemon]\nthreads = = 3\n");
+    EXPECT_THAT(message, testing::StartsWith("test.toml:2:"));
+}
+
+TEST(config, validate_checks_structs_built_in_code) {
+    nhpushd_config config;
+    config.hubs["main"].hub = "myhub";
+    config.hubs["main"].connection_string_env = "CS";
+    EXPECT_NO_THROW(nhpush::config::validate(config));
+    config.hubs["main"].connections = 0;
+    EXPECT_THROW(nhpush::config::validate(config), config_error);
+}
+
+TEST(config, load_config_names_a_missing_file) {
+    try {
+        nhpush::config::load_config("/nonexistent/nhpushd.toml");
+        FAIL() << "no exception";
+    } catch (const config_error& e) {
+        EXPECT_THAT(e.what(), HasSubstr("cannot read /nonexistent/nhpushd.toml"));
+    }
+}
+
+TEST(config, log_level_names) {
+    EXPECT_EQ(nhpush::config::to_string(log_level::warning), "warning");
+}
+
+}  // namespace
