@@ -286,7 +286,8 @@ std::optional<validation_error> check_json_payload(const notification& n) {
     json_payload_checker checker(n.format);
     rapidjson::Reader reader;
     rapidjson::StringStream stream(n.payload.c_str());
-    if (reader.Parse(stream, checker).IsError()) {
+    // Iterative: a deeply nested payload cannot exhaust the stack.
+    if (reader.Parse<rapidjson::kParseIterativeFlag>(stream, checker).IsError()) {
         if (checker.problem()) {
             return std::move(checker.problem());
         }

@@ -30,6 +30,7 @@ struct sender_stats_snapshot {
     std::uint64_t connections_failed = 0;    ///< failed resolve, connect or handshake
     std::uint64_t connections_recycled = 0;  ///< closed on reaching their maximum age
     std::uint64_t requests_on_reused_connections = 0;
+    std::uint64_t tokens_signed = 0;       ///< SAS tokens signed (renewals included)
     std::uint64_t queue_depth = 0;         ///< queued or in flight now
     double oldest_queued_age_seconds = 0;  ///< age of the oldest notification waiting in a queue
     std::array<std::uint64_t, latency_bucket_bounds.size() + 1> latency_buckets{};  ///< enqueue → 201

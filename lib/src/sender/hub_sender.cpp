@@ -364,6 +364,7 @@ void hub_sender::stop(milliseconds drain) {
 
 sender_stats_snapshot hub_sender::snapshot() const {
     auto s = stats_.snapshot();
+    s.tokens_signed = tokens_.signed_count();
     const auto now = steady::now();
     for (const auto& sh : shards_) {
         const auto oldest = sh->oldest_enqueued();

@@ -156,6 +156,20 @@ TEST(prepare, payload_checks_name_the_problem) {
         HasSubstr("Notification Hubs allows 65536"));
 }
 
+TEST(prepare, payload_shape_is_checked_without_recursion) {
+    EXPECT_THAT(message_of(make(notification_format::apple, "[1,2]")), HasSubstr("must be a JSON object"));
+    EXPECT_EQ(field_of(make(notification_format::template_, R"({"a":"x","b":{"c":"d"}})")), "payload.b");
+    EXPECT_EQ(field_of(make(notification_format::template_, R"({"a":["x"]})")), "payload.a");
+    EXPECT_THAT(message_of(make(notification_format::fcmv1, R"({"message":"text"})")),
+                HasSubstr("{\"message\":{…}}"));
+    EXPECT_THAT(message_of(make(notification_format::apple, R"({"aps":{}} trailing)")),
+                HasSubstr("not valid JSON"));
+    // 30,000 levels of nesting (60 KB, valid JSON) are accepted without a stack overflow.
+    EXPECT_EQ(field_of(make(notification_format::adm,
+                            "{\"a\":" + std::string(30000, '[') + std::string(30000, ']') + "}")),
+              "ok");
+}
+
 TEST(prepare, validates_apns_header_values) {
     const auto apple = [](header h) {
         return make(notification_format::apple, R"({"aps":{}})", {std::move(h)});
