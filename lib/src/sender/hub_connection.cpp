@@ -248,6 +248,8 @@ asio::awaitable<void> hub_connection::process(work_item item) {
     if (outcome.ec) {
         close();
         if (shard_.closing()) {
+            item.result.error_detail =
+                "the request was in flight when the sender stopped; the hub may have accepted it";
             shard_.finish(item, make_error_code(errc::shutting_down));
         } else if (outcome.closed_before_answer && reused) {
             // The hub dropped an idle kept-alive connection: not the hub failing this notification.
