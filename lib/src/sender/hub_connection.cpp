@@ -9,9 +9,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 namespace nhpush::detail {
 
@@ -41,6 +41,17 @@ bool is_closed_by_peer(const error_code& ec) {
     return ec == http::error::end_of_stream || ec == asio::error::eof ||
            ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
            ec == asio::ssl::error::stream_truncated;
+}
+
+// Asio's SSL stream encrypts one buffer per write: Beast's serializer would hand it the header
+// and the body apart, costing two TLS records and two system calls per request.
+void serialize(const hub_request& req, std::string& out) {
+    out.clear();
+    out.append(req.method_string()).append(" ").append(req.target()).append(" HTTP/1.1\r\n");
+    for (const auto& field : req) {
+        out.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+    }
+    out.append("\r\n").append(req.body());
 }
 
 }  // namespace
@@ -215,7 +226,8 @@ asio::awaitable<hub_connection::exchange_outcome> hub_connection::exchange() {
     const auto& cfg = sender_.config();
     auto& tcp_layer = beast::get_lowest_layer(*stream_);
     tcp_layer.expires_after(cfg.timeouts.write);
-    if (auto [ec, _] = co_await http::async_write(*stream_, request_, use_tuple); ec) {
+    serialize(request_, wire_);
+    if (auto [ec, _] = co_await asio::async_write(*stream_, asio::buffer(wire_), use_tuple); ec) {
         co_return exchange_outcome{timeout_or(ec, errc::write_timeout), is_closed_by_peer(ec)};
     }
     tcp_layer.expires_after(cfg.timeouts.read);

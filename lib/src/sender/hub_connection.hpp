@@ -54,6 +54,7 @@ private:
     std::optional<boost::asio::ssl::stream<tcp_stream>> stream_;
     boost::beast::flat_buffer buffer_;
     hub_request request_;
+    std::string wire_;  // request_ serialised: one buffer, so one TLS record and one write
     std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
     std::shared_ptr<const sas_token> token_;
     steady::time_point connected_at_;
