@@ -12,6 +12,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include <atomic>
+#include <cstdlib>
 #include <future>
 #include <thread>
 #include <vector>
@@ -177,6 +178,25 @@ TEST(sender, untrusted_certificate_is_refused_with_a_clear_error) {
     EXPECT_EQ(r.error, errc::tls_verify_failed);
     EXPECT_THAT(r.error_detail, HasSubstr("certificate verify failed: self-signed certificate"));
     EXPECT_EQ(stat(sim, "/requests"), 0);
+}
+
+TEST(sender, host_name_mismatch_is_refused_with_a_clear_error) {
+    // A certificate for another name, trusted, but presented at 127.0.0.1.
+    const auto dir = ::testing::TempDir();
+    const std::string cert = dir + "/other-cert.pem", key = dir + "/other-key.pem";
+    const auto command =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other.example "
+        "-addext subjectAltName=DNS:other.example -keyout " +
+        key + " -out " + cert + " 2>/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    hubsim_process sim(hubsim_options{.tls_cert_file = cert, .tls_key_file = key});
+    worker_pool pool(1);
+    auto config = config_for(sim, 1);
+    config.ca_file = cert;
+    notification_hub hub(pool, sim.connection_string(), "hub", config);
+    const auto r = hub.send(apple());
+    EXPECT_EQ(r.error, errc::tls_verify_failed);
+    EXPECT_THAT(r.error_detail, HasSubstr("IP address mismatch"));
 }
 
 TEST(sender, token_is_renewed_across_its_expiry) {

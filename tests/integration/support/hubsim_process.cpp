@@ -55,17 +55,21 @@ std::string hubsim_process::default_binary() {
 }
 
 hubsim_process::hubsim_process(hubsim_options options) : options_(std::move(options)), dir_(make_temp_dir()) {
-    cert_file_ = dir_ + "/hubsim-cert.pem";
-    std::vector<std::string> args = {"--listen",
-                                     "127.0.0.1:0",
-                                     "--cert-out",
-                                     cert_file_,
-                                     "--key-name",
-                                     options_.key_name,
-                                     "--key",
-                                     options_.key,
-                                     "--threads",
-                                     std::to_string(options_.threads)};
+    const bool own_cert = !options_.tls_cert_file.empty();
+    cert_file_ = own_cert ? options_.tls_cert_file : dir_ + "/hubsim-cert.pem";
+    std::vector<std::string> args = {"--listen", "127.0.0.1:0"};
+    if (own_cert) {
+        args.insert(args.end(), {"--cert", cert_file_, "--tls-key", options_.tls_key_file});
+    } else {
+        args.insert(args.end(), {"--cert-out", cert_file_});
+    }
+    args.insert(args.end(),
+                {"--key-name",
+                 options_.key_name,
+                 "--key",
+                 options_.key,
+                 "--threads",
+                 std::to_string(options_.threads)});
     if (options_.record) {
         record_file_ = dir_ + "/record.ndjson";
         args.insert(args.end(), {"--record", record_file_});

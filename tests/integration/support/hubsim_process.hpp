@@ -39,6 +39,9 @@ struct hubsim_options {
     std::chrono::milliseconds start_timeout{15000};
     /// The binary; empty means the one this build made.
     std::string binary;
+    /// A certificate and key to serve (`--cert/--tls-key`); empty: hubsim generates one.
+    std::string tls_cert_file;
+    std::string tls_key_file;
 };
 
 /**
