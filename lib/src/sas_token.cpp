@@ -17,7 +17,9 @@ namespace {
 // encodeURIComponent leaves A-Z a-z 0-9 - _ . ! ~ * ' ( ) as they are.
 constexpr auto uri_component_chars = boost::urls::unreserved_chars + boost::urls::grammar::lut_chars("!*'()");
 
-std::string base64_hmac_sha256(std::string_view key, std::string_view data) {
+}  // namespace
+
+std::string hmac_sha256_base64(std::string_view key, std::string_view data) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
     unsigned int mac_len = 0;
     HMAC(EVP_sha256(),
@@ -32,8 +34,6 @@ std::string base64_hmac_sha256(std::string_view key, std::string_view data) {
     return out;
 }
 
-}  // namespace
-
 std::string encode_uri_component(std::string_view text) {
     return boost::urls::encode(text, uri_component_chars);
 }
@@ -44,7 +44,7 @@ std::string make_sas_token(std::string_view key_name,
                            std::int64_t expiry_unix_seconds) {
     const auto sr = encode_uri_component(detail::to_lower(resource_uri));
     const auto se = std::to_string(expiry_unix_seconds);
-    const auto sig = encode_uri_component(base64_hmac_sha256(key, sr + "\n" + se));
+    const auto sig = encode_uri_component(hmac_sha256_base64(key, sr + "\n" + se));
     return fmt::format(
         "SharedAccessSignature sr={}&sig={}&se={}&skn={}", sr, sig, se, encode_uri_component(key_name));
 }

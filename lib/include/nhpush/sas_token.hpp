@@ -24,6 +24,9 @@ std::string make_sas_token(std::string_view key_name,
                            std::string_view resource_uri,
                            std::int64_t expiry_unix_seconds);
 
+/** @brief Standard base64 of HMAC-SHA256(key, data): the signature of a SAS token before encoding. */
+std::string hmac_sha256_base64(std::string_view key, std::string_view data);
+
 /** @brief Percent-encodes like JavaScript's encodeURIComponent (upper-case hex). */
 std::string encode_uri_component(std::string_view text);
 

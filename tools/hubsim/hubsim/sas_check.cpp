@@ -2,6 +2,8 @@
 
 #include "hubsim/sas_check.hpp"
 
+#include <nhpush/sas_token.hpp>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -96,18 +98,7 @@ std::string base64_hmac_sha256(std::string_view key, std::string_view sr, std::s
     std::string data;
     data.reserve(sr.size() + 1 + se.size());
     data.append(sr).append(1, '\n').append(se);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int mac_len = 0;
-    HMAC(EVP_sha256(),
-         key.data(),
-         static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(data.data()),
-         data.size(),
-         mac,
-         &mac_len);
-    std::string out(4 * ((mac_len + 2) / 3), '\0');
-    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), mac, static_cast<int>(mac_len));
-    return out;
+    return nhpush::hmac_sha256_base64(key, data);
 }
 
 /// Fills the audience of `claims` from the decoded sr; false if it is not an http(s) URL.
