@@ -5,8 +5,6 @@
 #include <nhpush/sas_token.hpp>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <boost/url/decode_view.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/pct_string_view.hpp>
