@@ -1,6 +1,7 @@
 #pragma once
 /** @file The errors of the submission API: codes, HTTP statuses and the JSON error body. */
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,9 @@ enum class api_errc {
     queue_full,              ///< the hub's queue is full; retry after the Retry-After delay
     shutting_down            ///< the daemon is stopping and takes no new work
 };
+
+/** @brief How many codes there are (for tables indexed by code). */
+inline constexpr std::size_t api_errc_count = static_cast<std::size_t>(api_errc::shutting_down) + 1;
 
 /** @brief The wire name of a code, e.g. "invalid_field". */
 std::string_view to_string(api_errc code) noexcept;

@@ -1,0 +1,237 @@
+#include "api/request_handler.hpp"
+
+#include "api/result_json.hpp"
+#include "metrics/prometheus.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace nhpush::api {
+namespace {
+
+response_data json(unsigned status, std::string body) {
+    return response_data{.status = status, .body = std::move(body)};
+}
+
+}  // namespace
+
+metrics::daemon_report take_report(api_services& s) {
+    metrics::daemon_report r;
+    r.version = NHPUSH_VERSION;
+    r.uptime_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count();
+    r.config_generation = s.registry.generation();
+    r.take_counters(s.counters);
+    r.recent_results = s.results.size();
+    for (auto& t : s.registry.totals()) {
+        const auto sample = hubs::hub_health_sample::of(t.slot->name, t.slot->health);
+        r.hubs.push_back({.name = t.slot->name,
+                          .hub = t.slot->config.hub,
+                          .connections = t.slot->config.connections,
+                          .queue_capacity = t.slot->config.queue_capacity,
+                          .rate_limit = t.slot->config.rate_limit,
+                          .healthy = hubs::evaluate_health(false, {&sample, 1}).healthy,
+                          .stats = t.stats});
+    }
+    r.ready = take_health(s).healthy;
+    return r;
+}
+
+hubs::health_report take_health(api_services& s) {
+    const auto live = s.registry.current();
+    std::vector<hubs::hub_health_sample> samples;
+    if (live) {
+        for (const auto& slot : live->hubs) {
+            samples.push_back(hubs::hub_health_sample::of(slot->name, slot->health));
+        }
+    }
+    return hubs::evaluate_health(s.stopping.load(std::memory_order_relaxed), samples);
+}
+
+request_handler::request_handler(api_services& services) : services_(services) {
+    refresh();
+}
+
+const hubs::live_config& request_handler::refresh() {
+    if (live_ && services_.registry.generation() == generation_) {
+        return *live_;
+    }
+    auto previous = std::move(live_);
+    live_ = services_.registry.current();
+    generation_ = live_->generation;
+    // The parser keeps its memory across requests; rebuild it only when the hubs' names change.
+    if (!parser_ || !previous || previous->hub_names != live_->hub_names) {
+        parser_.emplace(live_->hub_names);
+    }
+    return *live_;
+}
+
+response_data request_handler::error_response(const api_error& error, std::string_view allow) {
+    services_.counters.count_error(error.code);
+    auto r = json(http_status_of(error.code), render_error_body(error));
+    r.allow = allow;
+    return r;
+}
+
+std::variant<response_data, pending_wait> request_handler::handle(request_view request) {
+    refresh();
+    auto routed = route_request(request.verb, request.target);
+    if (auto* e = std::get_if<route_error>(&routed)) {
+        return error_response(e->error, e->allow);
+    }
+    const auto& r = std::get<route>(routed);
+    switch (r.target) {
+        case endpoint::submit:
+            return submit(request, r.wait);
+        case endpoint::notification_status:
+            return status(r.id);
+        case endpoint::stats:
+            return stats();
+        case endpoint::metrics:
+            return metrics();
+        case endpoint::health:
+            return health();
+    }
+    return error_response({api_errc::not_found, "no such endpoint", ""});
+}
+
+std::variant<response_data, pending_wait> request_handler::submit(request_view request, bool wait) {
+    if (services_.stopping.load(std::memory_order_relaxed)) {
+        return error_response(
+            {api_errc::shutting_down, "nhpushd is stopping and takes no new notifications", ""});
+    }
+    auto kind = classify_content_type(request.content_type);
+    if (auto* e = std::get_if<api_error>(&kind)) {
+        return error_response(*e);
+    }
+    if (std::get<body_kind>(kind) == body_kind::ndjson) {
+        if (wait) {
+            return error_response({api_errc::bad_request,
+                                   "wait=true applies to single notifications, not to NDJSON batches",
+                                   ""});
+        }
+        return submit_batch(request.body);
+    }
+    return submit_one(request.body, wait);
+}
+
+std::variant<response_data, pending_wait> request_handler::submit_one(std::string& body, bool wait) {
+    auto parsed = parser_->parse(body, std::chrono::system_clock::now());
+    if (auto* e = std::get_if<api_error>(&parsed)) {
+        return error_response(*e);
+    }
+    auto& s = std::get<submission>(parsed);
+    auto* slot = live_->find(s.hub);
+    auto id = s.client_id.empty() ? services_.ids.next() : std::move(s.client_id);
+    if (wait) {
+        // The slot is owned by the configuration in force; share it for the duration of the wait.
+        auto it = std::find_if(
+            live_->hubs.begin(), live_->hubs.end(), [&](const auto& h) { return h.get() == slot; });
+        return pending_wait{*it, std::move(id), std::move(s.notification)};
+    }
+    send_result refusal;
+    if (auto ec = services_.dispatcher.submit(*slot, id, std::move(s.notification), &refusal)) {
+        return refused(*slot, ec, refusal);
+    }
+    return json(202, render_accepted(id));
+}
+
+response_data request_handler::submit_batch(std::string& body) {
+    auto batch = parser_->parse_ndjson(body, std::chrono::system_clock::now());
+    std::vector<accepted_line> accepted;
+    accepted.reserve(batch.accepted.size());
+    for (auto& [line, s] : batch.accepted) {
+        auto* slot = live_->find(s.hub);
+        auto id = s.client_id.empty() ? services_.ids.next() : std::move(s.client_id);
+        send_result refusal;
+        if (auto ec = services_.dispatcher.submit(*slot, id, std::move(s.notification), &refusal)) {
+            batch.rejected.push_back({line, refusal_error(*slot, ec, refusal)});
+        } else {
+            accepted.push_back({line, std::move(id)});
+        }
+    }
+    std::sort(batch.rejected.begin(), batch.rejected.end(), [](const auto& a, const auto& b) {
+        return a.line < b.line;
+    });
+    for (const auto& r : batch.rejected) {
+        services_.counters.count_error(r.error.code);
+    }
+    return json(202, render_batch_answer(accepted, batch.rejected));
+}
+
+api_error request_handler::refusal_error(const hubs::hub_slot& slot,
+                                         const boost::system::error_code& ec,
+                                         const send_result& result) {
+    if (ec == errc::queue_full) {
+        std::uint64_t suppressed = 0;
+        if (services_.queue_full_warnings.allow(std::chrono::steady_clock::now(), suppressed)) {
+            services_.log.log(log_level::warning,
+                              "hub {}: queue full ({} notifications), refusing submissions with 503{}",
+                              slot.name,
+                              slot.config.queue_capacity,
+                              log::suppressed_note(suppressed));
+        }
+        return {api_errc::queue_full,
+                fmt::format("hub {}'s queue is full ({} notifications); submit again after Retry-After",
+                            slot.name,
+                            slot.config.queue_capacity),
+                ""};
+    }
+    if (ec == errc::shutting_down) {
+        return {api_errc::shutting_down, fmt::format("hub {} is stopping", slot.name), ""};
+    }
+    // The parser validates as the library does, so this is rare: say what the library found.
+    return {api_errc::invalid_field, result.error_detail, result.error_code};
+}
+
+response_data request_handler::refused(const hubs::hub_slot& slot,
+                                       const boost::system::error_code& ec,
+                                       const send_result& result) {
+    auto r = error_response(refusal_error(slot, ec, result));
+    if (ec == errc::queue_full) {
+        r.retry_after = retry_after_seconds(slot.config.queue_capacity, slot.config.rate_limit);
+    } else if (ec == errc::shutting_down) {
+        r.retry_after = 1;
+    }
+    return r;
+}
+
+response_data request_handler::finish_wait(const pending_wait& wait,
+                                           const boost::system::error_code& ec,
+                                           const send_result& result,
+                                           bool at_once) {
+    if (at_once) {
+        return refused(*wait.slot, ec, result);
+    }
+    const auto record = hubs::result_record::finished(wait.slot->name, ec, result);
+    return json(200, render_result(wait.id, record, result.test_outcome ? &*result.test_outcome : nullptr));
+}
+
+response_data request_handler::status(std::string_view id) {
+    if (auto record = services_.results.find(id)) {
+        return json(200, render_result(id, *record));
+    }
+    return error_response(
+        {api_errc::not_found,
+         fmt::format("no notification '{}': unknown, or forgotten (only the last {} finished ones are kept)",
+                     id,
+                     live_->daemon.recent_results),
+         ""});
+}
+
+response_data request_handler::stats() {
+    return json(200, metrics::render_stats_json(take_report(services_)));
+}
+
+response_data request_handler::metrics() {
+    return response_data{.status = 200,
+                         .content_type = metrics::content_type,
+                         .body = metrics::render_metrics_text(take_report(services_))};
+}
+
+response_data request_handler::health() {
+    const auto report = take_health(services_);
+    return json(report.healthy ? 200 : 503, hubs::render_health(report));
+}
+
+}  // namespace nhpush::api

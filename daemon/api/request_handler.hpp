@@ -1,0 +1,120 @@
+#pragma once
+/** @file The submission API's handlers: a parsed HTTP request in, an answer out, no sockets. */
+
+#include "api/router.hpp"
+#include "api/submission.hpp"
+#include "hubs/hub_registry.hpp"
+#include "hubs/notification_dispatcher.hpp"
+#include "hubs/notification_ids.hpp"
+#include "hubs/recent_results.hpp"
+#include "log/daemon_log.hpp"
+#include "metrics/daemon_metrics.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace nhpush::api {
+
+/** @brief The Content-Type of the API's JSON answers. */
+inline constexpr std::string_view json_content_type = "application/json";
+
+/**
+ * @brief What the handlers share with each other, for the daemon's whole life. Every member is
+ * thread-safe.
+ */
+struct api_services {
+    hubs::hub_registry& registry;
+    hubs::recent_results& results;
+    hubs::notification_dispatcher& dispatcher;
+    hubs::id_generator& ids;
+    metrics::daemon_counters& counters;
+    const log::daemon_log& log;
+    const std::atomic<bool>& stopping;  ///< set once SIGTERM arrives: no new work is taken
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    log::log_throttle queue_full_warnings{};
+};
+
+/** @brief A request as the handlers see it. `body` may be parsed in place (overwritten). */
+struct request_view {
+    method verb = method::get;
+    std::string_view target;
+    std::string_view content_type;
+    std::string& body;
+};
+
+/** @brief An answer: status, body and the few headers the API sets. */
+struct response_data {
+    unsigned status = 200;
+    std::string_view content_type = json_content_type;
+    std::string body;
+    unsigned retry_after = 0;  ///< seconds; 0: no Retry-After header
+    std::string_view allow;    ///< the Allow header of a 405; empty: none
+};
+
+/** @brief A `?wait=true` submission: the session submits it, awaits the result, then calls finish_wait. */
+struct pending_wait {
+    std::shared_ptr<hubs::hub_slot> slot;
+    std::string id;
+    notification n;
+};
+
+/** @brief The report behind /v1/stats and /metrics, taken now. */
+metrics::daemon_report take_report(api_services& services);
+
+/** @brief The verdict of /healthz, taken now. */
+hubs::health_report take_health(api_services& services);
+
+/**
+ * @brief Answers the requests of one client connection.
+ *
+ * Keeps the connection's submission parser (it reuses its memory) and the configuration in force,
+ * which it refreshes when a reload has published a new one. Thread-safety: none; one per session.
+ */
+class request_handler {
+public:
+    explicit request_handler(api_services& services);
+
+    /** @brief The answer, or a wait-mode submission for the session to await. */
+    std::variant<response_data, pending_wait> handle(request_view request);
+
+    /** @brief The answer to a wait-mode submission, from dispatcher::async_submit's completion. */
+    response_data finish_wait(const pending_wait& wait,
+                              const boost::system::error_code& ec,
+                              const send_result& result,
+                              bool at_once);
+
+    /** @brief The configuration in force, refreshed if a reload published a new one. */
+    const hubs::live_config& current_config() { return refresh(); }
+
+    /** @brief The answer to a request that failed as `error` (and counts it). */
+    response_data error_response(const api_error& error, std::string_view allow = {});
+
+private:
+    const hubs::live_config& refresh();
+    std::variant<response_data, pending_wait> submit(request_view request, bool wait);
+    std::variant<response_data, pending_wait> submit_one(std::string& body, bool wait);
+    response_data submit_batch(std::string& body);
+    response_data refused(const hubs::hub_slot& slot,
+                          const boost::system::error_code& ec,
+                          const send_result& result);
+    api_error refusal_error(const hubs::hub_slot& slot,
+                            const boost::system::error_code& ec,
+                            const send_result& result);
+    response_data status(std::string_view id);
+    response_data stats();
+    response_data metrics();
+    response_data health();
+
+    api_services& services_;
+    std::shared_ptr<const hubs::live_config> live_;
+    std::uint64_t generation_ = 0;
+    std::optional<submission_parser> parser_;
+};
+
+}  // namespace nhpush::api

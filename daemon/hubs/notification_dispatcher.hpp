@@ -1,0 +1,146 @@
+#pragma once
+/** @file Handing submissions to their hub and keeping track of what becomes of them. */
+
+#include "hubs/hub_registry.hpp"
+#include "hubs/recent_results.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nhpush::hubs {
+
+/**
+ * @brief The notifications that were not sent because nhpushd stopped, for the log at exit.
+ *
+ * Keeps the first `capacity` ids and counts the rest. Thread-safe.
+ */
+class unsent_log {
+public:
+    struct entry {
+        std::string hub;
+        std::string id;
+    };
+
+    explicit unsent_log(std::size_t capacity = 100'000) : capacity_(capacity) {}
+
+    void add(std::string_view hub, std::string_view id);
+    /// The ids kept so far, and how many more there were; empties the log.
+    std::pair<std::vector<entry>, std::size_t> take();
+
+private:
+    std::mutex mutex_;
+    std::size_t capacity_;
+    std::vector<entry> entries_;
+    std::size_t more_ = 0;
+};
+
+namespace detail {
+
+/// Where a completion that runs inside async_send's own call (a refusal at once) is stored.
+struct at_once_outcome {
+    bool completed = false;
+    boost::system::error_code ec;
+    send_result result;
+};
+
+/// Non-null while this thread is inside notification_hub::async_send for a submission.
+extern thread_local at_once_outcome* current_at_once;
+
+/// Sets current_at_once for the duration of one async_send call (and restores it).
+class at_once_scope {
+public:
+    explicit at_once_scope(at_once_outcome* outcome) noexcept : saved_(current_at_once) {
+        current_at_once = outcome;
+    }
+    ~at_once_scope() { current_at_once = saved_; }
+    at_once_scope(const at_once_scope&) = delete;
+    at_once_scope& operator=(const at_once_scope&) = delete;
+
+private:
+    at_once_outcome* saved_;
+};
+
+}  // namespace detail
+
+/**
+ * @brief Submits notifications to hubs, records them in the recent-results table, and updates the
+ * hub's health and the unsent log with every final result.
+ *
+ * The library completes a refusal (queue full, invalid, shutting down) inside async_send on the
+ * caller's thread, and a final result later on a worker. The two are told apart without allocating:
+ * a thread-local pointer is set only for the duration of the async_send call, and a handler that
+ * runs while it is set is the refusal. (A later completion runs from an event loop, never nested in
+ * another async_send call.)
+ *
+ * Thread-safety: any thread. Lifetime: outlive every hub it submitted to (stop the hubs first).
+ */
+class notification_dispatcher {
+public:
+    notification_dispatcher(recent_results& results, unsent_log& unsent)
+        : results_(results), unsent_(unsent) {}
+
+    /**
+     * @brief Queues `n` on `slot`'s hub under `id` and returns at once.
+     * @returns empty when queued; otherwise why it was refused (queue_full, shutting_down,
+     * invalid_notification) with the library's result in `refusal`.
+     */
+    boost::system::error_code submit(hub_slot& slot,
+                                     std::string id,
+                                     notification n,
+                                     send_result* refusal = nullptr);
+
+    /**
+     * @brief Queues `n` and completes once with its final result, as
+     * `void(error_code, send_result, bool at_once)`; `at_once` is true for a refusal. The completion
+     * is dispatched to the token's associated executor, so a session coroutine awaiting it with
+     * use_awaitable resumes on its own thread.
+     * Records the outcome as submit() does.
+     */
+    template <class CompletionToken>
+    auto async_submit(hub_slot& slot, std::string id, notification n, CompletionToken&& token) {
+        using signature = void(boost::system::error_code, send_result, bool);
+        return boost::asio::async_initiate<CompletionToken, signature>(
+            [this, &slot](auto handler, std::string id, notification n) {
+                results_.queued(id, slot.name);
+                detail::at_once_outcome marker;
+                detail::at_once_scope scope(&marker);
+                slot.hub->async_send(std::move(n),
+                                     [this, &slot, id = std::move(id), h = std::move(handler)](
+                                         boost::system::error_code ec, send_result r) mutable {
+                                         const bool at_once = refusing();
+                                         if (at_once) {
+                                             results_.forget(id);
+                                         } else {
+                                             finish(slot, id, ec, r);
+                                         }
+                                         auto ex = boost::asio::get_associated_executor(h);
+                                         boost::asio::dispatch(
+                                             ex, [h = std::move(h), ec, r = std::move(r), at_once]() mutable {
+                                                 std::move(h)(ec, std::move(r), at_once);
+                                             });
+                                     });
+            },
+            token,
+            std::move(id),
+            std::move(n));
+    }
+
+private:
+    void finish(hub_slot& slot,
+                const std::string& id,
+                const boost::system::error_code& ec,
+                const send_result& r);
+    static bool refusing() noexcept;
+
+    recent_results& results_;
+    unsent_log& unsent_;
+};
+
+}  // namespace nhpush::hubs

@@ -1,0 +1,195 @@
+#include "hubs/recent_results.hpp"
+
+#include <functional>
+
+namespace nhpush::hubs {
+namespace {
+
+// Capacities below this use one stripe, so small tables forget in exact order.
+constexpr std::size_t striping_threshold = 4096;
+constexpr std::size_t stripe_count = 16;
+
+struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+}  // namespace
+
+std::string_view to_string(notification_state state) noexcept {
+    switch (state) {
+        case notification_state::queued:
+            return "queued";
+        case notification_state::sent:
+            return "sent";
+        case notification_state::failed:
+            return "failed";
+    }
+    return "queued";
+}
+
+std::string_view reason_name(const boost::system::error_code& ec) {
+    if (!ec) {
+        return {};
+    }
+    if (ec.category() != nhpush_category()) {
+        return "network_error";
+    }
+    switch (static_cast<errc>(ec.value())) {
+        case errc::resolve_timeout:
+            return "resolve_timeout";
+        case errc::connect_timeout:
+            return "connect_timeout";
+        case errc::handshake_timeout:
+            return "handshake_timeout";
+        case errc::write_timeout:
+            return "write_timeout";
+        case errc::read_timeout:
+            return "read_timeout";
+        case errc::connection_closed:
+            return "connection_closed";
+        case errc::queue_full:
+            return "queue_full";
+        case errc::deadline_expired:
+            return "deadline_expired";
+        case errc::shutting_down:
+            return "shutting_down";
+        case errc::hub_rejected:
+            return "hub_rejected";
+        case errc::retries_exhausted:
+            return "retries_exhausted";
+        case errc::invalid_notification:
+            return "invalid_notification";
+        case errc::tls_verify_failed:
+            return "tls_verify_failed";
+    }
+    return "network_error";
+}
+
+result_record result_record::finished(std::string_view hub,
+                                      const boost::system::error_code& ec,
+                                      const send_result& result) {
+    result_record r;
+    r.hub = hub;
+    r.state = ec ? notification_state::failed : notification_state::sent;
+    r.reason = reason_name(ec);
+    r.http_status = result.http_status;
+    r.unexpected_status = result.unexpected_status;
+    r.attempts = result.attempts;
+    r.notification_id = result.notification_id;
+    r.tracking_id = result.tracking_id;
+    r.error_code = result.error_code;
+    r.error_detail = result.error_detail;
+    return r;
+}
+
+struct recent_results::stripe {
+    struct entry {
+        result_record record;
+        std::uint64_t sequence = 0;  // tells a reused id's new entry from the one the order refers to
+    };
+
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, entry, string_hash, std::equal_to<>> entries;
+    std::deque<std::pair<std::string, std::uint64_t>> finished_order;  // oldest first
+    std::size_t capacity = 0;
+    std::uint64_t next_sequence = 0;
+
+    // Forgets the oldest finished entries beyond the capacity. Called with the lock held.
+    void trim() {
+        while (finished_order.size() > capacity) {
+            auto& [id, sequence] = finished_order.front();
+            if (auto it = entries.find(id); it != entries.end() && it->second.sequence == sequence) {
+                entries.erase(it);
+            }
+            finished_order.pop_front();
+        }
+    }
+};
+
+recent_results::recent_results(std::size_t capacity) : capacity_(capacity) {
+    stripes_.resize(capacity < striping_threshold ? 1 : stripe_count);
+    for (auto& s : stripes_) {
+        s = std::make_unique<stripe>();
+        s->capacity = stripe_capacity(capacity);
+    }
+}
+
+recent_results::~recent_results() = default;
+
+std::size_t recent_results::stripe_capacity(std::size_t capacity) const noexcept {
+    // Rounded down, so the whole table never holds more than `capacity` finished entries.
+    return stripes_.size() == 1 ? capacity : capacity / stripes_.size();
+}
+
+void recent_results::set_capacity(std::size_t capacity) {
+    capacity_.store(capacity, std::memory_order_relaxed);
+    for (auto& s : stripes_) {
+        std::lock_guard lock(s->mutex);
+        s->capacity = stripe_capacity(capacity);
+        if (capacity == 0) {
+            s->entries.clear();
+            s->finished_order.clear();
+        }
+        s->trim();
+    }
+}
+
+recent_results::stripe& recent_results::stripe_of(std::string_view id) const {
+    return *stripes_[stripes_.size() == 1 ? 0 : string_hash{}(id) % stripes_.size()];
+}
+
+void recent_results::queued(std::string_view id, std::string_view hub) {
+    if (capacity_.load(std::memory_order_relaxed) == 0) {
+        return;
+    }
+    auto& s = stripe_of(id);
+    std::lock_guard lock(s.mutex);
+    auto [it, inserted] = s.entries.try_emplace(std::string(id));
+    it->second.record = result_record{.hub = std::string(hub)};
+    it->second.sequence = s.next_sequence++;
+}
+
+void recent_results::finished(std::string_view id, result_record record) {
+    if (capacity_.load(std::memory_order_relaxed) == 0) {
+        return;
+    }
+    auto& s = stripe_of(id);
+    std::lock_guard lock(s.mutex);
+    auto it = s.entries.find(id);
+    if (it == s.entries.end()) {
+        it = s.entries.try_emplace(std::string(id)).first;
+        it->second.sequence = s.next_sequence++;
+    }
+    it->second.record = std::move(record);
+    s.finished_order.emplace_back(it->first, it->second.sequence);
+    s.trim();
+}
+
+void recent_results::forget(std::string_view id) {
+    auto& s = stripe_of(id);
+    std::lock_guard lock(s.mutex);
+    if (auto it = s.entries.find(id); it != s.entries.end()) {
+        s.entries.erase(it);
+    }
+}
+
+std::optional<result_record> recent_results::find(std::string_view id) const {
+    auto& s = stripe_of(id);
+    std::lock_guard lock(s.mutex);
+    if (auto it = s.entries.find(id); it != s.entries.end()) {
+        return it->second.record;
+    }
+    return std::nullopt;
+}
+
+std::size_t recent_results::size() const {
+    std::size_t n = 0;
+    for (const auto& s : stripes_) {
+        std::lock_guard lock(s->mutex);
+        n += s->entries.size();
+    }
+    return n;
+}
+
+}  // namespace nhpush::hubs

@@ -1,0 +1,78 @@
+#pragma once
+/** @file What `GET /v1/stats` and `GET /metrics` report: the daemon's own counters and each hub's. */
+
+#include "api/api_error.hpp"
+
+#include <nhpush/sender_stats.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nhpush::metrics {
+
+/**
+ * @brief The daemon's own live counters (the hubs keep theirs). Relaxed atomics, any thread; the
+ * request path touches them only on errors.
+ */
+struct daemon_counters {
+    std::atomic<std::int64_t> connections_open{0};
+    std::atomic<std::uint64_t> connections_accepted{0};
+    std::atomic<std::uint64_t> connections_refused_peer{0};         ///< SO_PEERCRED not allowed
+    std::atomic<std::uint64_t> connections_refused_max_clients{0};  ///< max_clients reached
+    std::array<std::atomic<std::uint64_t>, api::api_errc_count> request_errors{};  ///< by api_errc
+    std::atomic<std::uint64_t> reloads_ok{0};
+    std::atomic<std::uint64_t> reloads_failed{0};
+
+    void count_error(api::api_errc code) noexcept {
+        request_errors[static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);
+    }
+};
+
+/** @brief One hub as reported: its names, limits, health and counters. Plain values. */
+struct hub_report {
+    std::string name;  ///< [hubs.NAME]
+    std::string hub;   ///< the hub's name in its namespace
+    std::size_t connections = 0;
+    std::size_t queue_capacity = 0;
+    double rate_limit = 0;
+    bool healthy = true;
+    sender_stats_snapshot stats;
+};
+
+/** @brief Everything reported at one moment. Plain values, so rendering is pure. */
+struct daemon_report {
+    std::string version;
+    double uptime_seconds = 0;
+    bool ready = true;
+    std::uint64_t config_generation = 0;
+    std::int64_t connections_open = 0;
+    std::uint64_t connections_accepted = 0;
+    std::uint64_t connections_refused_peer = 0;
+    std::uint64_t connections_refused_max_clients = 0;
+    std::array<std::uint64_t, api::api_errc_count> request_errors{};
+    std::uint64_t reloads_ok = 0;
+    std::uint64_t reloads_failed = 0;
+    std::size_t recent_results = 0;  ///< entries in the recent-results table
+    std::vector<hub_report> hubs;
+
+    /// Copies the live counters.
+    void take_counters(const daemon_counters& c) noexcept;
+};
+
+/**
+ * @brief An estimate of the `q` quantile (0–1) of a hub's send latency, in seconds: the upper bound of
+ * the histogram bucket it falls in (the highest finite bound for the +Inf bucket); 0 without samples.
+ */
+double latency_quantile(const sender_stats_snapshot& s, double q) noexcept;
+
+/** @brief The `GET /v1/stats` JSON: `{"daemon":{…},"hubs":{"NAME":{…},…}}`. */
+std::string render_stats_json(const daemon_report& report);
+
+/** @brief The `GET /metrics` text (Prometheus exposition format 0.0.4). */
+std::string render_metrics_text(const daemon_report& report);
+
+}  // namespace nhpush::metrics

@@ -1,0 +1,259 @@
+#include "process/nhpushd.hpp"
+
+#include "api/request_handler.hpp"
+#include "cli/args.hpp"
+#include "config/config.hpp"
+#include "hubs/hub_registry.hpp"
+#include "hubs/notification_dispatcher.hpp"
+#include "hubs/notification_ids.hpp"
+#include "hubs/recent_results.hpp"
+#include "log/daemon_log.hpp"
+#include "metrics/daemon_metrics.hpp"
+#include "process/command_line.hpp"
+#include "process/config_check.hpp"
+#include "process/systemd.hpp"
+#include "process/worker_watchdog.hpp"
+#include "server/http_session.hpp"
+#include "server/unix_listener.hpp"
+
+#include <nhpush/worker_pool.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <csignal>
+#include <filesystem>
+#include <ostream>
+
+namespace nhpush::process {
+
+namespace asio = boost::asio;
+using namespace std::chrono;
+
+namespace {
+
+// After the drain, how long client connections get to receive their last answers.
+constexpr seconds close_clients_within{3};
+// Ids of unsent notifications per log line.
+constexpr std::size_t ids_per_line = 20;
+
+/// Everything of a running daemon, in the order it is built (and the reverse of its teardown).
+class daemon_process {
+public:
+    daemon_process(std::filesystem::path file,
+                   config::nhpushd_config config,
+                   const hubs::connection_strings& strings)
+        : file_(std::move(file))
+        , log_(config.daemon.log_level)
+        , results_(config.daemon.recent_results)
+        , dispatcher_(results_, unsent_)
+        , pool_(std::make_unique<worker_pool>(config.daemon.threads))
+        , registry_(std::make_unique<hubs::hub_registry>(*pool_, log_))
+        , services_{*registry_, results_, dispatcher_, ids_, counters_, log_, stopping_} {
+        registry_->start(config, strings);
+        listener_ = std::make_unique<server::unix_listener>(
+            pool_->context(0), config.daemon, systemd::activated_socket(), log_);
+    }
+
+    const log::daemon_log& log() const { return log_; }
+
+    /// Serves until SIGTERM or SIGINT.
+    void serve() {
+        asio::io_context control(1);
+        // Before READY=1, so that a SIGTERM right after it is handled, not fatal.
+        asio::signal_set signals(control, SIGTERM, SIGINT, SIGHUP);
+        std::unique_ptr<worker_watchdog> watchdog;
+        if (auto period = systemd::watchdog_period()) {
+            watchdog = std::make_unique<worker_watchdog>(control.get_executor(), *pool_, *period, log_);
+            asio::co_spawn(control, watchdog->run(), asio::detached);
+        }
+        asio::co_spawn(control, handle_signals(signals), [&](std::exception_ptr) {
+            if (watchdog) {
+                watchdog->cancel();
+            }
+        });
+
+        listener_->start(*pool_, services_, tracker_);
+        const auto hub_count = registry_->current()->hubs.size();
+        log_.log(log_level::info,
+                 "nhpushd {} ready: listening on {}, {} hub(s), {} worker thread(s)",
+                 NHPUSH_VERSION,
+                 listener_->description(),
+                 hub_count,
+                 pool_->size());
+        systemd::notify(
+            fmt::format("READY=1\nSTATUS=listening on {}, {} hub(s)", listener_->description(), hub_count));
+        control.run();
+    }
+
+    /// Stops taking work, drains, reports what was not sent, and closes everything in order.
+    void stop() {
+        systemd::notify("STOPPING=1\nSTATUS=draining");
+        stopping_.store(true);
+        listener_->stop();
+        const auto live = registry_->current();
+        const auto drain = live->daemon.drain_deadline;
+        std::uint64_t queued = 0;
+        for (const auto& t : registry_->totals()) {
+            queued += t.stats.queue_depth;
+        }
+        log_.log(log_level::info,
+                 "stopping: no longer accepting; draining {} queued notification(s) within {} s",
+                 queued,
+                 drain.count());
+        registry_->stop(duration_cast<milliseconds>(drain));
+        report_unsent();
+        tracker_.close_all();
+        if (!tracker_.wait_until_empty(steady_clock::now() + close_clients_within)) {
+            log_.log(log_level::warning, "{} client connection(s) did not close in time", tracker_.size());
+        }
+        listener_.reset();
+        registry_.reset();
+        pool_.reset();
+        log_.log(log_level::info, "stopped");
+    }
+
+private:
+    asio::awaitable<void> handle_signals(asio::signal_set& signals) {
+        for (;;) {
+            auto [ec, signal] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
+            if (ec) {
+                co_return;
+            }
+            if (signal == SIGHUP) {
+                reload();
+                continue;
+            }
+            log_.log(log_level::info, "received {}", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+            co_return;
+        }
+    }
+
+    void reload() {
+        systemd::notify("RELOADING=1\nSTATUS=reloading");
+        log_.log(log_level::info, "SIGHUP: reloading {}", file_.string());
+        try {
+            auto next = config::load_config(file_);
+            auto strings = hubs::resolve_connection_strings(next);
+            const auto plan = registry_->reload(next, strings);
+            log_.set_level(next.daemon.log_level);
+            results_.set_capacity(next.daemon.recent_results);
+            log_plan(plan);
+            counters_.reloads_ok.fetch_add(1, std::memory_order_relaxed);
+        } catch (const std::exception& e) {
+            counters_.reloads_failed.fetch_add(1, std::memory_order_relaxed);
+            log_.log(
+                log_level::error, "reload failed, the running configuration stays in force: {}", e.what());
+        }
+        systemd::notify("READY=1\nSTATUS=serving");
+    }
+
+    void log_plan(const hubs::reload_plan& plan) {
+        const auto names = [](const std::vector<std::string>& v) {
+            return v.empty() ? std::string("none") : fmt::format("{}", fmt::join(v, ", "));
+        };
+        log_.log(log_level::info,
+                 "reloaded: hubs unchanged: {}; rebuilt: {}; added: {}; removed: {}",
+                 names(plan.kept),
+                 names(plan.rebuilt),
+                 names(plan.added),
+                 names(plan.removed));
+        for (const auto& key : plan.restart_required) {
+            log_.log(log_level::warning, "{} changed; it takes effect at the next start", key);
+        }
+    }
+
+    void report_unsent() {
+        auto [entries, more] = unsent_.take();
+        if (entries.empty()) {
+            log_.log(log_level::info, "drained: every accepted notification has its result");
+            return;
+        }
+        log_.log(log_level::warning,
+                 "{} notification(s) were not sent because nhpushd stopped (drain_deadline passed):",
+                 entries.size() + more);
+        for (std::size_t i = 0; i < entries.size(); i += ids_per_line) {
+            std::string line;
+            for (std::size_t j = i; j < std::min(entries.size(), i + ids_per_line); ++j) {
+                line += fmt::format("{}{}/{}", line.empty() ? "" : " ", entries[j].hub, entries[j].id);
+            }
+            log_.log(log_level::warning, "not sent: {}", line);
+        }
+        if (more > 0) {
+            log_.log(log_level::warning, "not sent: and {} more", more);
+        }
+    }
+
+    std::filesystem::path file_;
+    log::daemon_log log_;
+    hubs::recent_results results_;
+    hubs::unsent_log unsent_;
+    hubs::notification_dispatcher dispatcher_;
+    hubs::id_generator ids_;
+    metrics::daemon_counters counters_;
+    std::atomic<bool> stopping_{false};
+    server::session_tracker tracker_;
+    // The sessions and hubs run on the pool; they go before it, and the rest above outlives it.
+    std::unique_ptr<worker_pool> pool_;
+    std::unique_ptr<hubs::hub_registry> registry_;
+    api::api_services services_;
+    std::unique_ptr<server::unix_listener> listener_;
+};
+
+int run(const std::filesystem::path& file) {
+    // A client that disconnects while we write must not kill the process.
+    std::signal(SIGPIPE, SIG_IGN);
+    config::nhpushd_config config;
+    hubs::connection_strings strings;
+    try {
+        config = config::load_config(file);
+        strings = hubs::resolve_connection_strings(config);
+    } catch (const config::config_error& e) {
+        log::stderr_sink(log_level::error, fmt::format("nhpushd: {}", e.what()));
+        return 1;
+    }
+    std::unique_ptr<daemon_process> daemon;
+    try {
+        daemon = std::make_unique<daemon_process>(file, std::move(config), strings);
+    } catch (const std::exception& e) {
+        log::stderr_sink(log_level::error, fmt::format("nhpushd: cannot start: {}", e.what()));
+        return 1;
+    }
+    daemon->serve();
+    daemon->stop();
+    return 0;
+}
+
+}  // namespace
+
+int nhpushd_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+    command_line c;
+    try {
+        c = parse_command_line(args);
+    } catch (const cli::usage_error& e) {
+        fmt::print(err, "nhpushd: {}\nRun 'nhpushd --help' for usage.\n", e.what());
+        return 2;
+    }
+    switch (c.what) {
+        case command_line::action::help:
+            fmt::print(out, "{}", help_text());
+            return 0;
+        case command_line::action::version:
+            fmt::print(out, "nhpushd {}\n", NHPUSH_VERSION);
+            return 0;
+        case command_line::action::check_config:
+            return check_config(c.config_file, out, err);
+        case command_line::action::run:
+            return run(c.config_file);
+    }
+    return 2;
+}
+
+}  // namespace nhpush::process
