@@ -3,7 +3,10 @@
 
 #include "cli/args.hpp"
 
+#include <nhpush/notification.hpp>
+
 #include <iosfwd>
+#include <string>
 
 namespace nhpush::cli {
 
@@ -11,7 +14,19 @@ namespace nhpush::cli {
 /// $NH_CONNECTION_STRING, in that order. @throws usage_error if none is given.
 std::string read_connection_string(args& a);
 
+/// `--payload` text: as given, or the contents of FILE for `@FILE`. @throws usage_error
+std::string read_payload(const std::string& value);
+
+/// `--header NAME:VALUE` (spaces after the colon dropped). @throws usage_error
+header parse_header(const std::string& text);
+
 int sas_token_command(args& a, std::ostream& out);
 int direct_command(args& a, std::ostream& out, std::ostream& err);
+
+/// The commands that talk to nhpushd over its socket (`socket` from --socket or the default).
+int send_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err);
+int status_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err);
+int stats_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err);
+int health_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err);
 
 }  // namespace nhpush::cli

@@ -38,29 +38,6 @@ options:
 exit codes: 0 sent, 1 not sent, 2 bad command line or input
 )TXT";
 
-std::string read_payload(const std::string& value) {
-    if (!value.starts_with('@')) {
-        return value;
-    }
-    std::ifstream in(value.substr(1), std::ios::binary);
-    if (!in) {
-        throw usage_error(fmt::format("cannot read payload file '{}'", value.substr(1)));
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-header parse_header(const std::string& text) {
-    const auto colon = text.find(':');
-    if (colon == std::string::npos || colon == 0) {
-        throw usage_error(fmt::format("--header '{}' must be NAME:VALUE", text));
-    }
-    auto value = text.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    return {text.substr(0, colon), value};
-}
-
 notification read_notification(args& a) {
     notification n;
     const auto format = a.take("format");
@@ -124,6 +101,29 @@ void print_result(std::ostream& out, const send_result& r) {
 }
 
 }  // namespace
+
+std::string read_payload(const std::string& value) {
+    if (!value.starts_with('@')) {
+        return value;
+    }
+    std::ifstream in(value.substr(1), std::ios::binary);
+    if (!in) {
+        throw usage_error(fmt::format("cannot read payload file '{}'", value.substr(1)));
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+header parse_header(const std::string& text) {
+    const auto colon = text.find(':');
+    if (colon == std::string::npos || colon == 0) {
+        throw usage_error(fmt::format("--header '{}' must be NAME:VALUE", text));
+    }
+    auto value = text.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    return {text.substr(0, colon), value};
+}
 
 int direct_command(args& a, std::ostream& out, std::ostream& err) {
     if (a.take_flag("help")) {

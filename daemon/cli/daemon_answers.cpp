@@ -1,0 +1,221 @@
+#include "cli/daemon_answers.hpp"
+
+#include <rapidjson/document.h>
+
+#include <fmt/format.h>
+
+namespace nhpush::cli {
+namespace {
+
+using rapidjson::Value;
+
+rapidjson::Document parse(std::string_view json) {
+    rapidjson::Document d;
+    d.Parse(json.data(), json.size());
+    return d;
+}
+
+std::string str(const Value& object, const char* key, std::string_view fallback = "") {
+    if (object.IsObject()) {
+        if (auto it = object.FindMember(key); it != object.MemberEnd() && it->value.IsString()) {
+            return {it->value.GetString(), it->value.GetStringLength()};
+        }
+    }
+    return std::string(fallback);
+}
+
+std::uint64_t num(const Value& object, const char* key) {
+    if (object.IsObject()) {
+        if (auto it = object.FindMember(key); it != object.MemberEnd() && it->value.IsUint64()) {
+            return it->value.GetUint64();
+        }
+    }
+    return 0;
+}
+
+double real(const Value& object, const char* key) {
+    if (object.IsObject()) {
+        if (auto it = object.FindMember(key); it != object.MemberEnd() && it->value.IsNumber()) {
+            return it->value.GetDouble();
+        }
+    }
+    return 0;
+}
+
+const Value& member(const Value& object, const char* key) {
+    static const Value null;
+    if (object.IsObject()) {
+        if (auto it = object.FindMember(key); it != object.MemberEnd()) {
+            return it->value;
+        }
+    }
+    return null;
+}
+
+std::string or_dash(const std::string& s) {
+    return s.empty() ? "-" : s;
+}
+
+std::string describe_test_outcome(const Value& t) {
+    if (!t.IsObject()) {
+        return {};
+    }
+    std::string out =
+        fmt::format("test send: {} succeeded, {} failed\n", num(t, "success"), num(t, "failure"));
+    if (const auto& results = member(t, "results"); results.IsArray()) {
+        for (const auto& r : results.GetArray()) {
+            out += fmt::format("  {} {} {}: {}\n",
+                               str(r, "platform"),
+                               str(r, "registration_id"),
+                               str(r, "pns_handle"),
+                               str(r, "outcome"));
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+described describe_error(const daemon_answer& answer) {
+    const auto d = parse(answer.body);
+    const auto& e = member(d, "error");
+    std::string text = e.IsObject() ? fmt::format("{}: {}", str(e, "code"), str(e, "message"))
+                                    : fmt::format("HTTP {}: {}", answer.status, answer.body);
+    if (const auto field = str(e, "field"); !field.empty()) {
+        text += fmt::format(" (field {})", field);
+    }
+    if (!answer.retry_after.empty()) {
+        text += fmt::format("; retry after {} s", answer.retry_after);
+    }
+    return {text + "\n", answer.status >= 500 ? exit_failed : exit_usage};
+}
+
+std::string accepted_id(std::string_view json) {
+    return str(parse(json), "id");
+}
+
+described describe_result(std::string_view json) {
+    const auto d = parse(json);
+    const auto status = str(d, "status", "unknown");
+    const auto id = str(d, "id");
+    if (status == "queued") {
+        return {fmt::format("{}: queued for hub {}\n", id, str(d, "hub")), exit_ok};
+    }
+    if (status == "sent") {
+        auto text = fmt::format("{}: sent: HTTP {}{}, notification id {}, tracking id {}, {} attempt(s)\n",
+                                id,
+                                num(d, "http_status"),
+                                member(d, "unexpected_status").IsTrue() ? " (expected 201)" : "",
+                                or_dash(str(d, "notification_id")),
+                                or_dash(str(d, "tracking_id")),
+                                num(d, "attempts"));
+        return {text + describe_test_outcome(member(d, "test_outcome")), exit_ok};
+    }
+    auto text = fmt::format("{}: not sent: {}", id, str(d, "reason", status));
+    if (const auto http = num(d, "http_status"); http != 0) {
+        const auto code = str(d, "error_code");
+        text += fmt::format(" (HTTP {}{}{})", http, code.empty() ? "" : ", code ", code);
+    }
+    if (const auto detail = str(d, "error_detail"); !detail.empty()) {
+        text += ": " + detail;
+    }
+    text += fmt::format(", {} attempt(s)\n", num(d, "attempts"));
+    return {text, exit_failed};
+}
+
+described describe_batch(std::string_view json) {
+    const auto d = parse(json);
+    const auto& accepted = member(d, "accepted");
+    const auto& rejected = member(d, "rejected");
+    const auto n_accepted = accepted.IsArray() ? accepted.Size() : 0;
+    const auto n_rejected = rejected.IsArray() ? rejected.Size() : 0;
+    std::string text = fmt::format("queued {} notification(s), rejected {}\n", n_accepted, n_rejected);
+    int code = exit_ok;
+    if (accepted.IsArray()) {
+        for (const auto& a : accepted.GetArray()) {
+            text += fmt::format("line {}: queued: {}\n", num(a, "line"), str(a, "id"));
+        }
+    }
+    if (rejected.IsArray()) {
+        for (const auto& r : rejected.GetArray()) {
+            const auto reason = str(r, "code");
+            const auto field = str(r, "field");
+            text += fmt::format("line {}: rejected: {}: {}{}\n",
+                                num(r, "line"),
+                                reason,
+                                str(r, "message"),
+                                field.empty() ? "" : fmt::format(" (field {})", field));
+            if (reason == "queue_full" || reason == "shutting_down") {
+                code = code == exit_ok ? exit_failed : code;
+            } else {
+                code = exit_usage;
+            }
+        }
+    }
+    return {text, code};
+}
+
+described describe_stats(std::string_view json) {
+    const auto d = parse(json);
+    const auto& daemon = member(d, "daemon");
+    const auto& clients = member(daemon, "client_connections");
+    std::string text = fmt::format("nhpushd {}: up {:.0f} s, {}, {} client connection(s)\n",
+                                   str(daemon, "version"),
+                                   real(daemon, "uptime_seconds"),
+                                   member(daemon, "ready").IsTrue() ? "ready" : "NOT ready",
+                                   real(clients, "open"));
+    const auto& hubs = member(d, "hubs");
+    if (!hubs.IsObject()) {
+        return {text, exit_ok};
+    }
+    text += fmt::format("{:<16} {:>10} {:>10} {:>8} {:>10} {:>9} {:>8} {:>9} {:>9}\n",
+                        "hub",
+                        "submitted",
+                        "sent",
+                        "failed",
+                        "queue_full",
+                        "queued",
+                        "retries",
+                        "p50 ms",
+                        "p99 ms");
+    for (const auto& [name, h] : hubs.GetObject()) {
+        const auto& failed = member(h, "failed");
+        std::uint64_t failures = 0;
+        if (failed.IsObject()) {
+            for (const auto& f : failed.GetObject()) {
+                failures += f.value.IsUint64() ? f.value.GetUint64() : 0;
+            }
+        }
+        const auto& latency = member(h, "latency_seconds");
+        text += fmt::format("{:<16} {:>10} {:>10} {:>8} {:>10} {:>9} {:>8} {:>9.1f} {:>9.1f}{}\n",
+                            name.GetString(),
+                            num(h, "submitted"),
+                            num(h, "sent") + num(h, "sent_unexpected_status"),
+                            failures,
+                            num(h, "rejected_queue_full"),
+                            num(h, "queue_depth"),
+                            num(h, "retries"),
+                            real(latency, "p50") * 1000,
+                            real(latency, "p99") * 1000,
+                            member(h, "healthy").IsFalse() ? "  UNHEALTHY" : "");
+    }
+    return {text, exit_ok};
+}
+
+described describe_health(const daemon_answer& answer) {
+    const auto d = parse(answer.body);
+    if (answer.status == 200) {
+        return {"healthy\n", exit_ok};
+    }
+    std::string text = "unhealthy\n";
+    if (const auto& reasons = member(d, "reasons"); reasons.IsArray()) {
+        for (const auto& r : reasons.GetArray()) {
+            if (r.IsString()) {
+                text += fmt::format("  {}\n", r.GetString());
+            }
+        }
+    }
+    return {text, exit_failed};
+}
+
+}  // namespace nhpush::cli
