@@ -1,0 +1,122 @@
+#include "hubs/recent_results.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
+
+using namespace nhpush::hubs;
+
+namespace {
+
+result_record sent(std::string hub, std::string notification_id) {
+    result_record r;
+    r.hub = std::move(hub);
+    r.state = notification_state::sent;
+    r.http_status = 201;
+    r.attempts = 1;
+    r.notification_id = std::move(notification_id);
+    return r;
+}
+
+TEST(recent_results, queued_then_finished) {
+    recent_results t(10);
+    t.queued("a", "main");
+    ASSERT_TRUE(t.find("a"));
+    EXPECT_EQ(t.find("a")->state, notification_state::queued);
+    EXPECT_EQ(t.find("a")->hub, "main");
+    t.finished("a", sent("main", "n1"));
+    EXPECT_EQ(t.find("a")->state, notification_state::sent);
+    EXPECT_EQ(t.find("a")->notification_id, "n1");
+    EXPECT_FALSE(t.find("b"));
+}
+
+TEST(recent_results, forgets_the_oldest_finished_first_and_keeps_queued_ones) {
+    recent_results t(3);
+    t.queued("q", "main");
+    for (auto id : {"a", "b", "c", "d"}) {
+        t.queued(id, "main");
+        t.finished(id, sent("main", id));
+    }
+    EXPECT_FALSE(t.find("a"));
+    EXPECT_TRUE(t.find("b"));
+    EXPECT_TRUE(t.find("d"));
+    EXPECT_TRUE(t.find("q"));  // still queued: not counted against the bound
+    EXPECT_EQ(t.size(), 4u);
+}
+
+TEST(recent_results, a_reused_id_is_not_forgotten_by_its_older_entry) {
+    recent_results t(2);
+    t.queued("x", "main");
+    t.finished("x", sent("main", "old"));
+    t.queued("x", "main");  // the client used the id again
+    t.finished("x", sent("main", "new"));
+    t.queued("y", "main");
+    t.finished("y", sent("main", "y"));
+    // The first "x" entry leaves the order; the second one is what is kept.
+    ASSERT_TRUE(t.find("x"));
+    EXPECT_EQ(t.find("x")->notification_id, "new");
+}
+
+TEST(recent_results, capacity_zero_keeps_nothing_and_a_reload_can_shrink_it) {
+    recent_results off(0);
+    off.queued("a", "main");
+    off.finished("a", sent("main", "n"));
+    EXPECT_FALSE(off.find("a"));
+    EXPECT_EQ(off.size(), 0u);
+
+    recent_results t(5);
+    for (auto id : {"a", "b", "c", "d", "e"}) {
+        t.finished(id, sent("main", id));
+    }
+    t.set_capacity(2);
+    EXPECT_FALSE(t.find("c"));
+    EXPECT_TRUE(t.find("d"));
+    EXPECT_TRUE(t.find("e"));
+}
+
+TEST(recent_results, forget_removes_a_refused_submission) {
+    recent_results t(5);
+    t.queued("a", "main");
+    t.forget("a");
+    EXPECT_FALSE(t.find("a"));
+}
+
+TEST(recent_results, large_tables_stay_bounded_under_concurrent_use) {
+    constexpr std::size_t capacity = 8192;
+    recent_results t(capacity);
+    std::vector<std::thread> threads;
+    for (int w = 0; w < 4; ++w) {
+        threads.emplace_back([&t, w] {
+            for (int i = 0; i < 10'000; ++i) {
+                const auto id = std::to_string(w) + "-" + std::to_string(i);
+                t.queued(id, "main");
+                t.finished(id, sent("main", id));
+            }
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    EXPECT_LE(t.size(), capacity);
+    EXPECT_GE(t.size(), capacity - 16);
+    EXPECT_TRUE(t.find("3-9999"));
+}
+
+TEST(recent_results, result_record_of_a_failure) {
+    nhpush::send_result r;
+    r.http_status = 401;
+    r.attempts = 1;
+    r.error_code = "401";
+    r.error_detail = "ExpiredToken";
+    const auto rec = result_record::finished("main", nhpush::errc::hub_rejected, r);
+    EXPECT_EQ(rec.state, notification_state::failed);
+    EXPECT_EQ(rec.reason, "hub_rejected");
+    EXPECT_EQ(rec.http_status, 401u);
+    EXPECT_EQ(reason_name(nhpush::errc::read_timeout), "read_timeout");
+    EXPECT_EQ(reason_name({}), "");
+    EXPECT_EQ(reason_name(boost::system::errc::make_error_code(boost::system::errc::connection_reset)),
+              "network_error");
+}
+
+}  // namespace
