@@ -159,12 +159,12 @@ response_data request_handler::submit_batch(std::string& body) {
     return json(202, render_batch_answer(accepted, batch.rejected));
 }
 
-api_error request_handler::refusal_error(const hubs::hub_slot& slot,
+api_error request_handler::refusal_error(hubs::hub_slot& slot,
                                          const boost::system::error_code& ec,
                                          const send_result& result) {
     if (ec == errc::queue_full) {
         std::uint64_t suppressed = 0;
-        if (services_.queue_full_warnings.allow(std::chrono::steady_clock::now(), suppressed)) {
+        if (slot.queue_full_warnings.allow(std::chrono::steady_clock::now(), suppressed)) {
             services_.log.log(log_level::warning,
                               "hub {}: queue full ({} notifications), refusing submissions with 503{}",
                               slot.name,
@@ -184,7 +184,7 @@ api_error request_handler::refusal_error(const hubs::hub_slot& slot,
     return {api_errc::invalid_field, result.error_detail, result.error_code};
 }
 
-response_data request_handler::refused(const hubs::hub_slot& slot,
+response_data request_handler::refused(hubs::hub_slot& slot,
                                        const boost::system::error_code& ec,
                                        const send_result& result) {
     auto r = error_response(refusal_error(slot, ec, result));

@@ -37,7 +37,6 @@ struct api_services {
     const log::daemon_log& log;
     const std::atomic<bool>& stopping;  ///< set once SIGTERM arrives: no new work is taken
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-    log::log_throttle queue_full_warnings{};
 };
 
 /** @brief A request as the handlers see it. `body` may be parsed in place (overwritten). */
@@ -100,10 +99,10 @@ private:
     std::variant<response_data, pending_wait> submit(request_view request, bool wait);
     std::variant<response_data, pending_wait> submit_one(std::string& body, bool wait);
     response_data submit_batch(std::string& body);
-    response_data refused(const hubs::hub_slot& slot,
+    response_data refused(hubs::hub_slot& slot,
                           const boost::system::error_code& ec,
                           const send_result& result);
-    api_error refusal_error(const hubs::hub_slot& slot,
+    api_error refusal_error(hubs::hub_slot& slot,
                             const boost::system::error_code& ec,
                             const send_result& result);
     response_data status(std::string_view id);

@@ -44,6 +44,7 @@ struct hub_slot {
     nhpush::log_level level = nhpush::log_level::info;
     std::unique_ptr<notification_hub> hub;
     hub_health health;
+    log::log_throttle queue_full_warnings;  ///< "queue full" is logged at most every 10 s per hub
 };
 
 /**
