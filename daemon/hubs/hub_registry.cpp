@@ -276,6 +276,9 @@ void hub_registry::fold_stopped(const hub_slot& slot) {
 void hub_registry::retire_loop() {
     std::unique_lock lock(mutex_);
     for (;;) {
+        if (retiring_.empty() && !stopping_) {
+            retire_wake_.wait(lock, [&] { return !retiring_.empty() || stopping_; });
+        }
         // Polling the queue depth keeps the send path free of any hook for this rare case.
         retire_wake_.wait_for(lock, milliseconds{20});
         const bool stopping = stopping_;

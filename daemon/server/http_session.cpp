@@ -165,7 +165,8 @@ public:
             const unsigned version = req.version();
             auto answer = co_await answer_request(req);
             spare_body_ = std::move(req.body());
-            const bool again = keep_alive && !closing_;
+            // Once the daemon stops, every answer is the connection's last.
+            const bool again = keep_alive && !closing_ && !services_.stopping.load(std::memory_order_relaxed);
             if (!co_await write(to_response(std::move(answer), version, again)) || !again) {
                 break;
             }

@@ -89,6 +89,35 @@ TEST(nhpushd_process, sigterm_drains_what_was_accepted) {
     EXPECT_FALSE(std::filesystem::exists(daemon.socket_path())) << "the socket file is removed";
 }
 
+TEST(nhpushd_process, a_client_waiting_for_its_result_gets_it_during_the_drain) {
+    hubsim_process hub({.args = {"--latency", "500"}});
+    nhpushd_process daemon(hub, {.daemon_extra = "drain_deadline = 20\n"});
+    auto waiting = daemon.client();
+    auto other = daemon.client();
+    ASSERT_TRUE(
+        waiting.send_raw("POST /v1/notifications?wait=true HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                         "application/json\r\nContent-Length: " +
+                         std::to_string(notification_json().size()) + "\r\n\r\n" + notification_json()));
+    // Once the hub has the notification (its answer is delayed), stop the daemon.
+    ASSERT_TRUE(hub.wait_for_stat("/requests", 1, 5s));
+    daemon.signal(SIGTERM);
+    ASSERT_TRUE(daemon.wait_for_notify("STOPPING=1", 5s));
+    const auto answer = waiting.read_answer();
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 200u);
+    EXPECT_THAT(answer->body, HasSubstr(R"("status":"sent")"));
+    EXPECT_EQ(answer->header("connection"), "close");
+    EXPECT_TRUE(other.wait_closed(10s)) << "idle connections are closed";
+    EXPECT_EQ(daemon.wait_exit(10s), 0);
+}
+
+TEST(nhpushd_process, pings_the_systemd_watchdog) {
+    hubsim_process hub;
+    nhpushd_process daemon(hub, {.env = {{"WATCHDOG_USEC", "200000"}}});
+    EXPECT_TRUE(daemon.wait_for_notify("WATCHDOG=1", 5s));
+    EXPECT_TRUE(daemon.wait_for_notify("WATCHDOG=1", 5s));
+}
+
 TEST(nhpushd_process, sigterm_logs_what_the_drain_deadline_left_unsent) {
     hubsim_process hub({.args = {"--latency", "2500"}, .record = true});
     nhpushd_process daemon(hub, {.daemon_extra = "drain_deadline = 1\n", .hub_extra = "connections = 1\n"});
