@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <optional>
 
 namespace nhpush::api {
 namespace {
@@ -64,6 +65,32 @@ std::variant<bool, route_error> parse_submit_query(std::string_view query) {
     return wait;
 }
 
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/// `%XX` sequences decoded (clients may encode `:` or `@` of an id); nullopt for a broken one.
+std::optional<std::string> percent_decode(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out.push_back(s[i]);
+            continue;
+        }
+        if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0) {
+            return std::nullopt;
+        }
+        out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
+        i += 2;
+    }
+    return out;
+}
+
 std::variant<route, route_error> only_get(method m, std::string_view path, route r) {
     if (m != method::get) {
         return not_allowed(path, "GET");
@@ -90,11 +117,11 @@ std::variant<route, route_error> route_request(method m, std::string_view target
     }
     if (path.starts_with(notifications_path) && path.size() > notifications_path.size() + 1 &&
         path[notifications_path.size()] == '/') {
-        const auto id = path.substr(notifications_path.size() + 1);
-        if (id.find('/') != std::string_view::npos) {
+        const auto id = percent_decode(path.substr(notifications_path.size() + 1));
+        if (!id || id->empty() || id->find('/') != std::string::npos) {
             return not_found(path);
         }
-        return only_get(m, path, {endpoint::notification_status, id, false});
+        return only_get(m, path, {endpoint::notification_status, std::move(*id), false});
     }
     if (path == "/v1/stats") {
         return only_get(m, path, {endpoint::stats});

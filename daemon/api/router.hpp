@@ -4,6 +4,7 @@
 #include "api/api_error.hpp"
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <variant>
 
@@ -21,11 +22,11 @@ enum class endpoint {
     health                ///< GET /healthz
 };
 
-/** @brief A request the router accepted. `id` points into the target it was parsed from. */
+/** @brief A request the router accepted. */
 struct route {
     endpoint target = endpoint::health;
-    std::string_view id;  ///< notification_status only
-    bool wait = false;    ///< submit with `?wait=true`
+    std::string id;     ///< notification_status only, percent-decoded
+    bool wait = false;  ///< submit with `?wait=true`
 
     bool operator==(const route&) const = default;
 };

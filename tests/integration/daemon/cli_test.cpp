@@ -35,9 +35,9 @@ TEST(nhpush_cli, sends_through_the_daemon_with_meaningful_exit_codes) {
                             "--header",
                             "apns-priority:10",
                             "--id",
-                            "cli-1"});
+                            "cli:1@demo"});
     EXPECT_EQ(code, 0) << out;
-    EXPECT_EQ(out, "queued: cli-1\n");
+    EXPECT_EQ(out, "queued: cli:1@demo\n");
 
     std::tie(code, out) = cli({"send",
                                "--hub",
@@ -52,9 +52,9 @@ TEST(nhpush_cli, sends_through_the_daemon_with_meaningful_exit_codes) {
     EXPECT_EQ(code, 0) << out;
     EXPECT_THAT(out, HasSubstr(": sent: HTTP 201, notification id "));
 
-    std::tie(code, out) = cli({"status", "cli-1"});
+    std::tie(code, out) = cli({"status", "cli:1@demo"});  // sent percent-encoded
     EXPECT_EQ(code, 0) << out;
-    EXPECT_THAT(out, testing::AnyOf(HasSubstr("cli-1: sent"), HasSubstr("cli-1: queued")));
+    EXPECT_THAT(out, testing::AnyOf(HasSubstr("cli:1@demo: sent"), HasSubstr("cli:1@demo: queued")));
 
     std::tie(code, out) = cli({"status", "no-such-id"});
     EXPECT_EQ(code, 1) << out;

@@ -26,6 +26,8 @@ TEST(router, endpoints) {
     EXPECT_EQ(ok(method::post, "/v1/notifications?"), (route{endpoint::submit, {}, false}));
     EXPECT_EQ(ok(method::get, "/v1/notifications/abc-1"),
               (route{endpoint::notification_status, "abc-1", false}));
+    EXPECT_EQ(ok(method::get, "/v1/notifications/user%3A42%40x"),
+              (route{endpoint::notification_status, "user:42@x", false}));
     EXPECT_EQ(ok(method::get, "/v1/stats"), (route{endpoint::stats}));
     EXPECT_EQ(ok(method::get, "/metrics"), (route{endpoint::metrics}));
     EXPECT_EQ(ok(method::get, "/healthz"), (route{endpoint::health}));
