@@ -37,6 +37,7 @@ struct api_services {
     const log::daemon_log& log;
     const std::atomic<bool>& stopping;  ///< set once SIGTERM arrives: no new work is taken
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    log::log_throttle session_errors{};  ///< sessions ended by an unexpected exception
 };
 
 /** @brief A request as the handlers see it. `body` may be parsed in place (overwritten). */

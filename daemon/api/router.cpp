@@ -117,7 +117,7 @@ std::variant<route, route_error> route_request(method m, std::string_view target
     }
     if (path.starts_with(notifications_path) && path.size() > notifications_path.size() + 1 &&
         path[notifications_path.size()] == '/') {
-        const auto id = percent_decode(path.substr(notifications_path.size() + 1));
+        auto id = percent_decode(path.substr(notifications_path.size() + 1));
         if (!id || id->empty() || id->find('/') != std::string::npos) {
             return not_found(path);
         }

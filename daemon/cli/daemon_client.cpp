@@ -79,8 +79,9 @@ asio::awaitable<void> exchange(beast::basic_stream<local>& stream,
     parser.body_limit(max_answer_bytes);
     auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
     if (ec == beast::error::timeout) {
-        failure =
-            fmt::format("no answer from nhpushd at {} within {} s", r.socket, r.timeout.count() / 1000.0);
+        failure = fmt::format("no answer from nhpushd at {} within {} s",
+                              r.socket,
+                              std::chrono::duration<double>(r.timeout).count());
         co_return;
     }
     if (ec) {
@@ -113,7 +114,8 @@ daemon_answer call_daemon(const daemon_request& request) {
     daemon_answer answer;
     std::string failure;
     std::exception_ptr error;
-    asio::co_spawn(ioc, exchange(stream, request, answer, failure), [&](std::exception_ptr e) { error = e; });
+    asio::co_spawn(
+        ioc, exchange(stream, request, answer, failure), [&](std::exception_ptr e) { error = std::move(e); });
     ioc.run();
     if (error) {
         std::rethrow_exception(error);

@@ -28,7 +28,7 @@ bool notification_dispatcher::refusing() noexcept {
 }
 
 boost::system::error_code notification_dispatcher::submit(hub_slot& slot,
-                                                          std::string id,
+                                                          const std::string& id,
                                                           notification n,
                                                           send_result* refusal) {
     // Recorded before async_send: the result may come back on a worker before async_send returns.

@@ -92,7 +92,7 @@ public:
      * invalid_notification) with the library's result in `refusal`.
      */
     boost::system::error_code submit(hub_slot& slot,
-                                     std::string id,
+                                     const std::string& id,
                                      notification n,
                                      send_result* refusal = nullptr);
 

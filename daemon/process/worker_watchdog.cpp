@@ -11,11 +11,11 @@ namespace nhpush::process {
 namespace asio = boost::asio;
 using namespace std::chrono;
 
-worker_watchdog::worker_watchdog(asio::any_io_executor control,
+worker_watchdog::worker_watchdog(const asio::any_io_executor& control,
                                  worker_pool& pool,
                                  microseconds period,
                                  const log::daemon_log& log)
-    : timer_(std::move(control))
+    : timer_(control)
     , pool_(pool)
     , interval_(period / 2)
     , log_(log)

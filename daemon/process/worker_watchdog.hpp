@@ -25,7 +25,7 @@ namespace nhpush::process {
  */
 class worker_watchdog {
 public:
-    worker_watchdog(boost::asio::any_io_executor control,
+    worker_watchdog(const boost::asio::any_io_executor& control,
                     worker_pool& pool,
                     std::chrono::microseconds period,
                     const log::daemon_log& log);

@@ -278,18 +278,26 @@ void start_session(asio::local::stream_protocol::socket socket,
                    session_tracker& tracker) {
     auto session = std::make_shared<http_session>(std::move(socket), services, tracker);
     tracker.add(session);
-    const auto& log = services.log;
     asio::co_spawn(
         session->executor(),
         [session]() { return session->run(); },
-        [&log](std::exception_ptr e) {
+        [&services](std::exception_ptr e) {
             if (!e) {
+                return;
+            }
+            std::uint64_t suppressed = 0;
+            if (!services.session_errors.allow(steady_clock::now(), suppressed)) {
                 return;
             }
             try {
                 std::rethrow_exception(e);
             } catch (const std::exception& x) {
-                log.log(log_level::error, "client session ended by an unexpected error: {}", x.what());
+                services.log.log(log_level::error,
+                                 "a client session ended by an unexpected error: {}{}",
+                                 x.what(),
+                                 log::suppressed_note(suppressed));
+            } catch (...) {
+                services.log.log(log_level::error, "a client session ended by an unexpected error");
             }
         });
 }
