@@ -112,7 +112,12 @@ public:
         report_unsent();
         tracker_.close_all();
         if (!tracker_.wait_until_empty(steady_clock::now() + close_clients_within)) {
-            log_.log(log_level::warning, "{} client connection(s) did not close in time", tracker_.size());
+            // A client that does not read its answer: cut it off, so no session outlives the hubs.
+            log_.log(log_level::warning,
+                     "closing {} client connection(s) that did not take their answers",
+                     tracker_.size());
+            tracker_.abort_all();
+            tracker_.wait_until_empty(steady_clock::now() + close_clients_within);
         }
         listener_.reset();
         registry_.reset();

@@ -43,18 +43,26 @@ std::size_t session_tracker::size() const {
     return members_.size();
 }
 
-void session_tracker::close_all() {
-    std::vector<std::shared_ptr<member>> alive;
-    {
-        std::lock_guard lock(mutex_);
-        for (auto& [key, weak] : members_) {
-            if (auto m = weak.lock()) {
-                alive.push_back(std::move(m));
-            }
+std::vector<std::shared_ptr<session_tracker::member>> session_tracker::alive() const {
+    std::vector<std::shared_ptr<member>> out;
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, weak] : members_) {
+        if (auto m = weak.lock()) {
+            out.push_back(std::move(m));
         }
     }
-    for (auto& m : alive) {
+    return out;
+}
+
+void session_tracker::close_all() {
+    for (auto& m : alive()) {
         m->close_gracefully();
+    }
+}
+
+void session_tracker::abort_all() {
+    for (auto& m : alive()) {
+        m->close_now();
     }
 }
 
@@ -151,6 +159,13 @@ public:
             if (self->idle_) {
                 self->stream_.cancel();
             }
+        });
+    }
+
+    void close_now() override {
+        asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            self->closing_ = true;
+            self->stream_.close();
         });
     }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 namespace nhpush::server {
 
@@ -29,6 +30,8 @@ public:
         virtual ~member() = default;
         /// Thread-safe: closes at once if idle, else after the current answer.
         virtual void close_gracefully() = 0;
+        /// Thread-safe: closes now, cancelling whatever the session is reading or writing.
+        virtual void close_now() = 0;
     };
 
     void add(const std::shared_ptr<member>& m);
@@ -38,10 +41,15 @@ public:
     /** @brief Asks every session to close once its current answer is written. */
     void close_all();
 
+    /** @brief Closes every session now (for the ones a stuck client holds past the grace time). */
+    void abort_all();
+
     /** @brief Waits until every session has ended; false if `deadline` passes first. */
     bool wait_until_empty(std::chrono::steady_clock::time_point deadline);
 
 private:
+    std::vector<std::shared_ptr<member>> alive() const;
+
     mutable std::mutex mutex_;
     std::condition_variable empty_;
     std::unordered_map<const member*, std::weak_ptr<member>> members_;

@@ -111,6 +111,27 @@ TEST(nhpushd_process, a_client_waiting_for_its_result_gets_it_during_the_drain) 
     EXPECT_EQ(daemon.wait_exit(10s), 0);
 }
 
+TEST(nhpushd_process, a_client_that_does_not_read_its_answers_cannot_hold_up_the_stop) {
+    hubsim_process hub;
+    nhpushd_process daemon(hub);
+    auto greedy = daemon.client();
+    // A batch of 30000 bad lines: its answer (about 2 MB) is far larger than the socket's buffer, so
+    // the daemon's write cannot finish while the client does not read.
+    std::string batch;
+    for (int i = 0; i < 30000; ++i) {
+        batch += "{}\n";
+    }
+    ASSERT_TRUE(
+        greedy.send_raw("POST /v1/notifications HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                        "application/x-ndjson\r\nContent-Length: " +
+                        std::to_string(batch.size()) + "\r\n\r\n" + batch));
+    ASSERT_TRUE(greedy.wait_readable(10s)) << "the daemon has started writing the answer";
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(daemon.stop(15s), 0);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+    EXPECT_THAT(daemon.log(), HasSubstr("closing 1 client connection(s) that did not take their answers"));
+}
+
 TEST(nhpushd_process, pings_the_systemd_watchdog) {
     hubsim_process hub;
     nhpushd_process daemon(hub, {.env = {{"WATCHDOG_USEC", "200000"}}});

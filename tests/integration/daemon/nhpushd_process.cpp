@@ -72,6 +72,9 @@ bool poll_until(Ready ready, milliseconds timeout) {
 }
 
 std::size_t count_of(const std::string& text, std::string_view what) {
+    if (what.empty()) {
+        return 1;
+    }
     std::size_t n = 0;
     for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + what.size())) {
         ++n;

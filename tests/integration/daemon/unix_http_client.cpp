@@ -135,6 +135,14 @@ http_answer unix_http_client::request(std::string_view method,
     return *answer;
 }
 
+bool unix_http_client::wait_readable(milliseconds timeout) {
+    if (!in_.empty()) {
+        return true;
+    }
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
+}
+
 bool unix_http_client::wait_closed(milliseconds timeout) {
     const auto deadline = steady_clock::now() + timeout;
     for (;;) {

@@ -53,6 +53,8 @@ public:
     std::optional<http_answer> read_answer();
     /// Ends the sending side (the peer reads end of file).
     void shutdown_write();
+    /// Waits until there is something to read (without reading it); false if `timeout` passes first.
+    bool wait_readable(std::chrono::milliseconds timeout);
     /// Waits until the peer closes the connection; false if `timeout` passes first.
     bool wait_closed(std::chrono::milliseconds timeout);
 
