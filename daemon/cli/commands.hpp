@@ -17,6 +17,9 @@ std::string read_connection_string(args& a);
 /// `--payload` text: as given, or the contents of FILE for `@FILE`. @throws usage_error
 std::string read_payload(const std::string& value);
 
+/// The `--ndjson` batch: the contents of FILE, or of standard input for `-`. @throws usage_error
+std::string read_batch(const std::string& source);
+
 /// `--header NAME:VALUE` (spaces after the colon dropped). @throws usage_error
 header parse_header(const std::string& text);
 

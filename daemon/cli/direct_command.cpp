@@ -3,13 +3,18 @@
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
 
+#include "api/submission.hpp"
+
 #include <nhpush/notification_hub.hpp>
 #include <nhpush/worker_pool.hpp>
 
 #include <fmt/ostream.h>
 #include <boost/beast/http/write.hpp>
 
+#include <boost/asio/use_future.hpp>
+
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <mutex>
 #include <regex>
@@ -20,8 +25,12 @@ namespace {
 
 constexpr const char* help_text =
     R"TXT(usage: nhpush direct CONNECTION --hub NAME --format F --payload JSON|@FILE [options]
+       nhpush direct CONNECTION --hub NAME --ndjson FILE|- [--ca-file F] [--api-version V]
 
-Sends one notification straight to the hub (no daemon) and prints the outcome.
+Sends one notification straight to the hub (no daemon) and prints the outcome; with --ndjson,
+sends every line of FILE (or standard input) over 8 connections and prints each line's outcome.
+The lines are the same notification objects `nhpush send --ndjson` takes (docs/submission-api.md);
+their "hub" must be the --hub NAME.
 
 CONNECTION: --connection-string CS | --connection-string-file F | $NH_CONNECTION_STRING
 options:
@@ -69,7 +78,8 @@ std::string redact(std::string text) {
     return std::regex_replace(text, signature, "sig=<redacted>");
 }
 
-void print_result(std::ostream& out, const send_result& r) {
+void print_result(std::ostream& out, const send_result& r, std::string_view prefix = {}) {
+    fmt::print(out, "{}", prefix);
     if (!r.error) {
         fmt::print(out,
                    "sent: HTTP {}{}, notification id {}, tracking id {}, {} attempt(s)\n",
@@ -100,6 +110,30 @@ void print_result(std::ostream& out, const send_result& r) {
     fmt::print(out, "\n");
 }
 
+/// Sends every valid line at once over the pool's connections; prints each line's outcome.
+int send_batch(notification_hub& hub, const std::string& hub_name, std::string body, std::ostream& out) {
+    api::submission_parser parser({hub_name});
+    auto batch = parser.parse_ndjson(body, std::chrono::system_clock::now());
+    for (const auto& e : batch.rejected) {
+        fmt::print(out, "line {}: invalid: {} ({})\n", e.line, e.error.message, api::to_string(e.error.code));
+    }
+    std::vector<std::future<send_result>> results;
+    for (auto& line : batch.accepted) {
+        results.push_back(hub.async_send(
+            std::move(line.value.notification),
+            boost::asio::use_future([](boost::system::error_code, send_result r) { return r; })));
+    }
+    std::size_t sent = 0;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const auto r = results[i].get();
+        sent += r.error ? 0 : 1;
+        print_result(out, r, fmt::format("line {}: ", batch.accepted[i].line));
+    }
+    fmt::print(
+        out, "{} sent, {} not sent, {} invalid\n", sent, batch.accepted.size() - sent, batch.rejected.size());
+    return sent == batch.accepted.size() && batch.rejected.empty() ? exit_ok : exit_failed;
+}
+
 }  // namespace
 
 std::string read_payload(const std::string& value) {
@@ -123,6 +157,20 @@ header parse_header(const std::string& text) {
     auto value = text.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
     return {text.substr(0, colon), value};
+}
+
+std::string read_batch(const std::string& source) {
+    std::stringstream text;
+    if (source == "-") {
+        text << std::cin.rdbuf();
+        return text.str();
+    }
+    std::ifstream in(source, std::ios::binary);
+    if (!in) {
+        throw usage_error(fmt::format("cannot read --ndjson file '{}'", source));
+    }
+    text << in.rdbuf();
+    return text.str();
 }
 
 int direct_command(args& a, std::ostream& out, std::ostream& err) {
@@ -149,6 +197,15 @@ int direct_command(args& a, std::ostream& out, std::ostream& err) {
             fmt::print(out, "--- REQUEST ---\n{}\n--- END REQUEST ---\n\n", redact(request_text.str()));
             fmt::print(out, "--- RESPONSE ---\n{}\n--- END RESPONSE ---\n\n", response_text.str());
         };
+    }
+    const auto ndjson = a.take("ndjson");
+    if (ndjson) {
+        a.expect_empty();
+        config.connections = 8;
+        auto body = read_batch(*ndjson);
+        worker_pool pool(1);
+        notification_hub client(pool, cs, *hub, config);
+        return send_batch(client, *hub, std::move(body), out);
     }
     auto n = read_notification(a);
     a.expect_empty();

@@ -41,20 +41,6 @@ exit codes: 0 queued (with --wait: sent), 1 not sent (or queue full), 2 bad comm
 3 nhpushd unreachable
 )TXT";
 
-std::string read_batch(const std::string& source) {
-    std::stringstream text;
-    if (source == "-") {
-        text << std::cin.rdbuf();
-        return text.str();
-    }
-    std::ifstream in(source, std::ios::binary);
-    if (!in) {
-        throw usage_error(fmt::format("cannot read --ndjson file '{}'", source));
-    }
-    text << in.rdbuf();
-    return text.str();
-}
-
 std::chrono::milliseconds parse_timeout(const std::string& text) {
     std::size_t used = 0;
     double seconds = -1;
