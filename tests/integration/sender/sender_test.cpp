@@ -150,12 +150,20 @@ TEST(sender, unauthorized_is_never_retried) {
 TEST(sender, bad_request_and_unknown_hub_are_never_retried) {
     hubsim_process sim(hubsim_options{.args = {"--hub", "hub"}});
     worker_pool pool(1);
+    auto old_api = config_for(sim, 1);
+    old_api.api_version = "1999-01";  // the hub answers 400 BadRequest
+    notification_hub bad(pool, sim.connection_string(), "hub", old_api);
+    const auto r400 = bad.send(apple());
+    EXPECT_EQ(r400.error, errc::hub_rejected);
+    EXPECT_EQ(r400.http_status, 400u);
+    EXPECT_EQ(r400.attempts, 1);
+    EXPECT_THAT(r400.error_detail, HasSubstr("api-version '1999-01'"));
     notification_hub other(pool, sim.connection_string(), "otherhub", config_for(sim, 1));
-    const auto r = other.send(apple());
-    EXPECT_EQ(r.error, errc::hub_rejected);
-    EXPECT_EQ(r.http_status, 404u);
-    EXPECT_EQ(r.attempts, 1);
-    EXPECT_EQ(stat(sim, "/requests"), 1);
+    const auto r404 = other.send(apple());
+    EXPECT_EQ(r404.error, errc::hub_rejected);
+    EXPECT_EQ(r404.http_status, 404u);
+    EXPECT_EQ(r404.attempts, 1);
+    EXPECT_EQ(stat(sim, "/requests"), 2);
 }
 
 TEST(sender, connections_closed_by_the_hub_are_replaced_without_failing_a_notification) {
