@@ -1,5 +1,7 @@
 #include "nhpushd_process.hpp"
 
+#include "test_wait.hpp"
+
 #include "child_process.hpp"
 
 #include <fcntl.h>
@@ -36,15 +38,6 @@ using namespace std::chrono;
 
 namespace {
 
-std::string make_temp_dir() {
-    // Short: a Unix socket path must fit in 108 bytes.
-    std::string pattern = "/tmp/nhpushd-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-        throw std::runtime_error("mkdtemp failed");
-    }
-    return pattern;
-}
-
 int bind_notify_socket(const std::string& path) {
     const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
@@ -54,21 +47,6 @@ int bind_notify_socket(const std::string& path) {
         throw std::runtime_error("cannot bind the notify socket " + path);
     }
     return fd;
-}
-
-/// Polls `ready` with growing pauses until it holds or `timeout` passes.
-template <class Ready>
-bool poll_until(Ready ready, milliseconds timeout) {
-    const auto deadline = steady_clock::now() + timeout;
-    for (auto pause = milliseconds{2};; pause = std::min(pause * 2, milliseconds{50})) {
-        if (ready()) {
-            return true;
-        }
-        if (steady_clock::now() >= deadline) {
-            return false;
-        }
-        std::this_thread::sleep_for(pause);
-    }
 }
 
 std::size_t count_of(const std::string& text, std::string_view what) {
@@ -92,8 +70,9 @@ std::string nhpushd_process::cli_binary() {
     return NHPUSH_CLI_PATH;
 }
 
+// The temp dir is directly under /tmp: a Unix socket path must fit in 108 bytes.
 nhpushd_process::nhpushd_process(const hubsim_process& hub, nhpushd_options options)
-    : hub_(hub), options_(std::move(options)), dir_(make_temp_dir()) {
+    : hub_(hub), options_(std::move(options)), dir_(make_temp_dir("nhpushd", "/tmp")) {
     socket_ = dir_ + "/nhpushd.sock";
     config_file_ = dir_ + "/nhpushd.toml";
     log_file_ = dir_ + "/nhpushd.log";

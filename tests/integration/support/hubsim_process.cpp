@@ -1,5 +1,7 @@
 #include "hubsim_process.hpp"
 
+#include "test_wait.hpp"
+
 #include <nhpush/sas_token.hpp>
 
 #include <rapidjson/document.h>
@@ -25,36 +27,14 @@ namespace {
 
 constexpr std::string_view listening_prefix = "listening on 127.0.0.1:";
 
-std::string make_temp_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "nhpush-hubsim-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-        throw std::runtime_error("mkdtemp failed");
-    }
-    return pattern;
-}
-
-/// Polls `ready` every few milliseconds until it holds or `timeout` passes.
-template <class Ready>
-bool poll_until(Ready ready, milliseconds timeout) {
-    const auto deadline = steady_clock::now() + timeout;
-    for (auto pause = milliseconds{2};; pause = std::min(pause * 2, milliseconds{50})) {
-        if (ready()) {
-            return true;
-        }
-        if (steady_clock::now() >= deadline) {
-            return false;
-        }
-        std::this_thread::sleep_for(pause);
-    }
-}
-
 }  // namespace
 
 std::string hubsim_process::default_binary() {
     return NHPUSH_HUBSIM_PATH;
 }
 
-hubsim_process::hubsim_process(hubsim_options options) : options_(std::move(options)), dir_(make_temp_dir()) {
+hubsim_process::hubsim_process(hubsim_options options)
+    : options_(std::move(options)), dir_(make_temp_dir("nhpush-hubsim")) {
     const bool own_cert = !options_.tls_cert_file.empty();
     cert_file_ = own_cert ? options_.tls_cert_file : dir_ + "/hubsim-cert.pem";
     std::vector<std::string> args = {"--listen", "127.0.0.1:0"};
