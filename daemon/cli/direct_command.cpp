@@ -110,7 +110,8 @@ void print_result(std::ostream& out, const send_result& r, std::string_view pref
     fmt::print(out, "\n");
 }
 
-/// Sends every valid line at once over the pool's connections; prints each line's outcome.
+/// Sends every valid line at once over the pool's connections (the parser has prepared them);
+/// prints each line's outcome.
 int send_batch(notification_hub& hub, const std::string& hub_name, std::string body, std::ostream& out) {
     api::submission_parser parser({hub_name});
     auto batch = parser.parse_ndjson(body, std::chrono::system_clock::now());
@@ -119,7 +120,7 @@ int send_batch(notification_hub& hub, const std::string& hub_name, std::string b
     }
     std::vector<std::future<send_result>> results;
     for (auto& line : batch.accepted) {
-        results.push_back(hub.async_send(
+        results.push_back(hub.async_send_prepared(
             std::move(line.value.notification),
             boost::asio::use_future([](boost::system::error_code, send_result r) { return r; })));
     }

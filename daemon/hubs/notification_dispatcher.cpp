@@ -36,14 +36,14 @@ boost::system::error_code notification_dispatcher::submit(hub_slot& slot,
     detail::at_once_outcome outcome;
     {
         detail::at_once_scope scope(&outcome);
-        slot.hub->async_send(std::move(n),
-                             [this, &slot, id](boost::system::error_code ec, send_result r) mutable {
-                                 if (auto* at_once = detail::current_at_once) {
-                                     *at_once = {true, ec, std::move(r)};
-                                     return;
-                                 }
-                                 finish(slot, id, ec, r);
-                             });
+        slot.hub->async_send_prepared(std::move(n),
+                                      [this, &slot, id](boost::system::error_code ec, send_result r) mutable {
+                                          if (auto* at_once = detail::current_at_once) {
+                                              *at_once = {true, ec, std::move(r)};
+                                              return;
+                                          }
+                                          finish(slot, id, ec, r);
+                                      });
     }
     if (!outcome.completed) {
         return {};

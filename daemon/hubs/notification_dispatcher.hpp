@@ -111,21 +111,22 @@ public:
                 results_.queued(id, slot.name);
                 detail::at_once_outcome marker;
                 detail::at_once_scope scope(&marker);
-                slot.hub->async_send(std::move(n),
-                                     [this, &slot, id = std::move(id), h = std::move(handler)](
-                                         boost::system::error_code ec, send_result r) mutable {
-                                         const bool at_once = refusing();
-                                         if (at_once) {
-                                             results_.forget(id);
-                                         } else {
-                                             finish(slot, id, ec, r);
-                                         }
-                                         auto ex = boost::asio::get_associated_executor(h);
-                                         boost::asio::dispatch(
-                                             ex, [h = std::move(h), ec, r = std::move(r), at_once]() mutable {
-                                                 std::move(h)(ec, std::move(r), at_once);
-                                             });
-                                     });
+                slot.hub->async_send_prepared(
+                    std::move(n),
+                    [this, &slot, id = std::move(id), h = std::move(handler)](boost::system::error_code ec,
+                                                                              send_result r) mutable {
+                        const bool at_once = refusing();
+                        if (at_once) {
+                            results_.forget(id);
+                        } else {
+                            finish(slot, id, ec, r);
+                        }
+                        auto ex = boost::asio::get_associated_executor(h);
+                        boost::asio::dispatch(ex,
+                                              [h = std::move(h), ec, r = std::move(r), at_once]() mutable {
+                                                  std::move(h)(ec, std::move(r), at_once);
+                                              });
+                    });
             },
             token,
             std::move(id),

@@ -112,7 +112,26 @@ public:
     auto async_send(notification n, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, send_signature>(
             [this](auto handler, notification n) {
-                submit(std::move(n), boost::asio::any_completion_handler<send_signature>(std::move(handler)));
+                submit(std::move(n),
+                       boost::asio::any_completion_handler<send_signature>(std::move(handler)),
+                       validation::needed);
+            },
+            token,
+            std::move(n));
+    }
+
+    /**
+     * @brief As async_send, for a notification that prepare_notification() already accepted (as
+     * the daemon's submission parser does): it is not validated a second time.
+     * @pre prepare_notification(n, …) returned no error.
+     */
+    template <class CompletionToken>
+    auto async_send_prepared(notification n, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, send_signature>(
+            [this](auto handler, notification n) {
+                submit(std::move(n),
+                       boost::asio::any_completion_handler<send_signature>(std::move(handler)),
+                       validation::done);
             },
             token,
             std::move(n));
@@ -224,6 +243,7 @@ public:
 
 private:
     enum class query_kind { cancel_scheduled, outcome_details };
+    enum class validation { needed, done };
 
     static notification make(notification_format f, std::string payload, std::string tags) {
         notification n;
@@ -233,7 +253,7 @@ private:
         return n;
     }
 
-    void submit(notification n, boost::asio::any_completion_handler<send_signature> handler);
+    void submit(notification n, boost::asio::any_completion_handler<send_signature> handler, validation v);
     void submit_query(query_kind kind,
                       std::string id,
                       boost::asio::any_completion_handler<send_signature> handler);

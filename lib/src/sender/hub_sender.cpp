@@ -291,7 +291,7 @@ void hub_sender::start() {
     }
 }
 
-void hub_sender::submit(work_item item) {
+void hub_sender::submit(work_item item, bool validate) {
     item.enqueued_at = steady::now();
     item.deadline = item.enqueued_at + config_.notification_deadline;
     const auto reject = [&](errc e) {
@@ -302,7 +302,7 @@ void hub_sender::submit(work_item item) {
     if (!accepting_.load(std::memory_order_acquire)) {
         return reject(errc::shutting_down);
     }
-    if (item.kind == work_kind::send) {
+    if (validate && item.kind == work_kind::send) {
         if (auto problem = prepare_notification(item.n, system_clock::now())) {
             item.result.error_code = problem->field;
             item.result.error_detail = problem->message;
@@ -394,11 +394,13 @@ notification_hub::~notification_hub() {
     sender_->stop(std::chrono::milliseconds{0});
 }
 
-void notification_hub::submit(notification n, boost::asio::any_completion_handler<send_signature> handler) {
+void notification_hub::submit(notification n,
+                              boost::asio::any_completion_handler<send_signature> handler,
+                              validation v) {
     detail::work_item item;
     item.n = std::move(n);
     item.completion = detail::handler_slot(std::move(handler));
-    sender_->submit(std::move(item));
+    sender_->submit(std::move(item), v == validation::needed);
 }
 
 void notification_hub::submit_query(query_kind kind,

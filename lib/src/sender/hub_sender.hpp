@@ -120,7 +120,8 @@ public:
                logger log);
 
     void start();
-    void submit(work_item item);
+    /// Queues `item`; `validate` runs prepare_notification first (false: the caller did).
+    void submit(work_item item, bool validate = true);
     void stop(std::chrono::milliseconds drain);
     sender_stats_snapshot snapshot() const;
 

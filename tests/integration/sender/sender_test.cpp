@@ -326,4 +326,19 @@ TEST(sender, invalid_notifications_fail_at_once_naming_the_field) {
     EXPECT_EQ(stat(sim, "/requests"), 0);
 }
 
+TEST(sender, prepared_notifications_are_not_validated_again) {
+    hubsim_process sim;
+    worker_pool pool(1);
+    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 1));
+    auto n = apple();
+    n.tags = "a && (b";  // a caller that claims to have prepared it is trusted: the hub judges
+    const auto r =
+        hub.async_send_prepared(
+               n, boost::asio::use_future([](boost::system::error_code, send_result r) { return r; }))
+            .get();
+    EXPECT_EQ(r.error, errc::hub_rejected);
+    EXPECT_EQ(r.http_status, 400u);
+    EXPECT_EQ(stat(sim, "/requests"), 1);
+}
+
 }  // namespace
