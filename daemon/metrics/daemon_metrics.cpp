@@ -99,6 +99,19 @@ void write_hub_json(json_writer& w, const hub_report& h) {
     write_double(w, "p50", latency_quantile(s, 0.5));
     write_double(w, "p90", latency_quantile(s, 0.9));
     write_double(w, "p99", latency_quantile(s, 0.99));
+    // The histogram itself, so a client can take the difference of two readings (nhpush-bench does).
+    write_key(w, "bucket_upper_bounds");
+    w.StartArray();
+    for (const auto bound : latency_bucket_bounds) {
+        w.Double(bound);
+    }
+    w.EndArray();
+    write_key(w, "bucket_counts");
+    w.StartArray();
+    for (const auto n : s.latency_buckets) {
+        w.Uint64(n);
+    }
+    w.EndArray();
     w.EndObject();
     w.EndObject();
 }

@@ -92,6 +92,16 @@ TEST(daemon_metrics, stats_json_per_hub) {
     EXPECT_EQ(rapidjson::Pointer("/hubs/main/queue_capacity").Get(d)->GetInt(), 100);
     EXPECT_DOUBLE_EQ(rapidjson::Pointer("/hubs/main/latency_seconds/p50").Get(d)->GetDouble(), 0.005);
     EXPECT_DOUBLE_EQ(rapidjson::Pointer("/hubs/main/latency_seconds/p99").Get(d)->GetDouble(), 0.025);
+    const auto* counts = rapidjson::Pointer("/hubs/main/latency_seconds/bucket_counts").Get(d);
+    const auto* bounds = rapidjson::Pointer("/hubs/main/latency_seconds/bucket_upper_bounds").Get(d);
+    ASSERT_TRUE(counts && bounds && counts->IsArray() && bounds->IsArray()) << json;
+    ASSERT_EQ(counts->Size(), bounds->Size() + 1);  // the last bucket is +Inf
+    std::uint64_t total = 0;
+    for (const auto& n : counts->GetArray()) {
+        total += n.GetUint64();
+    }
+    EXPECT_EQ(total, 6);  // every latency sample_report() recorded
+    EXPECT_DOUBLE_EQ((*bounds)[0].GetDouble(), 0.0005);
     EXPECT_FALSE(rapidjson::Pointer("/hubs/with\"quote/healthy").Get(d)->GetBool());
 }
 
