@@ -1,27 +1,83 @@
 // nhpush-bench direct: the library in-process, sending straight to a hub over K connections.
 
 #include "bench_modes.hpp"
+#include "progress_meter.hpp"
 
 #include <nhpush/notification_hub.hpp>
 #include <nhpush/worker_pool.hpp>
 
-#include <fmt/format.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <deque>
 #include <future>
+#include <latch>
 #include <map>
 #include <mutex>
+#include <thread>
 
 namespace nhpush::bench {
 
 namespace {
 
-// A closed loop: `window` notifications outstanding; each completion submits the next one from
-// the pool's thread, so the load generator adds no thread hand-off of its own.
-class closed_loop {
+using clock = std::chrono::steady_clock;
+
+// What both loops share: the notification, the results, and when the run must stop.
+class load_state {
 public:
-    closed_loop(notification_hub& hub, const direct_options& o, run_report& report)
-        : hub_(hub), o_(o), report_(report), give_up_at_(std::chrono::steady_clock::now() + o.time_limit) {}
+    load_state(notification_hub& hub, const direct_options& o, run_report& report)
+        : hub_(hub)
+        , o_(o)
+        , prototype_(sample_notification(o.load))
+        , report_(report)
+        , give_up_at_(clock::now() + o.load.time_limit) {
+        report_.latencies_ms.assign(o.load.count, -1.0);
+    }
+
+    std::map<std::string, std::uint64_t> failures() {
+        std::lock_guard lock(mutex_);
+        return failures_;
+    }
+    std::uint64_t completed() const { return completed_.load(); }
+
+protected:
+    bool out_of_time() const { return clock::now() >= give_up_at_; }
+
+    /// Sends notification `i`; its latency counts from `since`. `then` runs after its result.
+    template <class Then>
+    void send(std::uint64_t i, clock::time_point since, Then then) {
+        hub_.async_send_prepared(
+            prototype_, [this, i, since, then](boost::system::error_code ec, send_result) {
+                if (ec) {
+                    std::lock_guard lock(mutex_);
+                    ++failures_[ec.message()];
+                } else {
+                    report_.latencies_ms[i] =
+                        std::chrono::duration<double, std::milli>(clock::now() - since).count();
+                }
+                completed_.fetch_add(1);
+                then();
+            });
+    }
+
+    notification_hub& hub_;
+    const direct_options& o_;
+    const notification prototype_;
+
+private:
+    run_report& report_;
+    clock::time_point give_up_at_;
+    std::atomic<std::uint64_t> completed_{0};
+    std::mutex mutex_;
+    std::map<std::string, std::uint64_t> failures_;
+};
+
+// Closed loop: `window` notifications outstanding; each completion submits the next one from the
+// pool's thread, so the load generator adds no thread hand-off of its own.
+class closed_loop : public load_state {
+public:
+    using load_state::load_state;
 
     /// Returns once every notification issued has its result.
     void run() {
@@ -32,27 +88,14 @@ public:
         finished_.get_future().wait();
     }
 
-    std::map<std::string, std::uint64_t> failures() {
-        std::lock_guard lock(mutex_);
-        return failures_;
-    }
-    std::uint64_t completed() const { return completed_.load(); }
-
 private:
     void submit_next() {
         const auto i = next_.fetch_add(1);
-        if (i >= o_.count || std::chrono::steady_clock::now() >= give_up_at_) {
+        if (i >= o_.load.count || out_of_time()) {
             return;
         }
         outstanding_.fetch_add(1);
-        hub_.async_send(o_.prototype, [this, i](boost::system::error_code ec, send_result r) {
-            if (ec) {
-                std::lock_guard lock(mutex_);
-                ++failures_[ec.message()];
-            } else {
-                report_.latencies_ms[i] = std::chrono::duration<double, std::milli>(r.latency).count();
-            }
-            completed_.fetch_add(1);
+        send(i, clock::now(), [this] {
             submit_next();
             release();
         });
@@ -64,44 +107,114 @@ private:
         }
     }
 
-    notification_hub& hub_;
-    const direct_options& o_;
-    run_report& report_;
-    std::chrono::steady_clock::time_point give_up_at_;
-    std::atomic<std::uint64_t> next_{0}, completed_{0};
+    std::atomic<std::uint64_t> next_{0};
     std::atomic<std::uint64_t> outstanding_{1};  // run() holds one until it has issued the window
-    std::mutex mutex_;
-    std::map<std::string, std::uint64_t> failures_;
     std::promise<void> finished_;
 };
+
+// Open loop: notification i is submitted when it is due (start + i / rate), whether or not earlier
+// ones are done; its latency counts from when it was due. Each worker thread paces its share with a
+// timer of its own, so submissions start on the thread that sends them (no hand-off between threads).
+class open_loop : public load_state {
+public:
+    open_loop(notification_hub& hub, const direct_options& o, run_report& report, worker_pool& pool)
+        : load_state(hub, o, report), pool_(pool), schedule_(clock::now(), o.load.rate) {}
+
+    void run() {
+        for (std::size_t t = 0; t < pool_.size(); ++t) {
+            auto& timer = timers_.emplace_back(pool_.context(t));
+            boost::asio::post(pool_.context(t), [this, t, &timer] { pace(timer, t); });
+        }
+        finished_.get_future().wait();
+    }
+
+private:
+    // Sends every notification of this thread's share (t, t + T, t + 2T, …) that is due, then
+    // sleeps until the next one is.
+    void pace(boost::asio::steady_timer& timer, std::uint64_t next) {
+        const auto now = clock::now();
+        for (; next < o_.load.count && schedule_.due(next) <= now; next += pool_.size()) {
+            outstanding_.fetch_add(1);
+            send(next, schedule_.due(next), [this] { release(); });
+        }
+        if (next >= o_.load.count || out_of_time()) {
+            release();  // this thread's pacer is done
+            return;
+        }
+        timer.expires_at(schedule_.due(next));
+        timer.async_wait([this, &timer, next](boost::system::error_code) { pace(timer, next); });
+    }
+
+    void release() {
+        if (outstanding_.fetch_sub(1) == 1) {
+            finished_.set_value();
+        }
+    }
+
+    worker_pool& pool_;
+    const fixed_rate_schedule schedule_;
+    std::deque<boost::asio::steady_timer> timers_;
+    std::atomic<std::uint64_t> outstanding_{pool_.size()};  // one per pacer until it is done
+    std::promise<void> finished_;
+};
+
+// Opens the connections before the clock starts, as a long-running sender has them open:
+// 2 notifications per connection, sent and awaited, not counted.
+void warm_up(notification_hub& hub, const direct_options& o) {
+    const auto n = static_cast<std::ptrdiff_t>(2 * o.connections);
+    std::latch done(n);
+    const auto prototype = sample_notification(o.load);
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+        hub.async_send_prepared(prototype,
+                                [&done](boost::system::error_code, send_result) { done.count_down(); });
+    }
+    done.wait();
+}
+
+template <class Loop>
+void measure(Loop& loop, const direct_options& o, run_report& report) {
+    const progress_meter progress(o.load.progress, o.load.count, [&loop] { return loop.completed(); });
+    const auto cpu_before = read_process_usage().cpu_seconds;
+    const auto start = clock::now();
+    loop.run();
+    report.seconds = std::chrono::duration<double>(clock::now() - start).count();
+    report.cpu_seconds = read_process_usage().cpu_seconds - cpu_before;
+}
 
 }  // namespace
 
 run_report run_direct(const direct_options& o) {
+    const bool fixed_rate = o.load.rate > 0;
     hub_client_config config;
     config.connections = o.connections;
     config.ca_file = o.ca_file;
-    config.queue_capacity = o.window + 1;
+    config.queue_capacity =
+        std::max<std::size_t>(2 * o.connections, fixed_rate ? o.load.count : o.window) + 1;
     worker_pool pool(o.threads);
     notification_hub hub(pool, o.connection_string, o.hub, config);
 
     run_report report;
     report.mode = "direct";
-    report.latencies_ms.assign(o.count, -1.0);
-    closed_loop loop(hub, o, report);
-    const auto cpu_before = process_cpu_seconds();
-    const auto start = std::chrono::steady_clock::now();
-    loop.run();
-    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    report.cpu_seconds = process_cpu_seconds() - cpu_before;
+    report.offered_rate = o.load.rate;
+    std::map<std::string, std::uint64_t> failures;
+    warm_up(hub, o);
+    if (fixed_rate) {
+        open_loop loop(hub, o, report, pool);
+        measure(loop, o, report);
+        report.count = loop.completed();
+        failures = loop.failures();
+    } else {
+        closed_loop loop(hub, o, report);
+        measure(loop, o, report);
+        report.count = loop.completed();
+        failures = loop.failures();
+    }
     hub.stop(std::chrono::seconds{5});
     std::erase_if(report.latencies_ms, [](double v) { return v < 0; });
     report.ok = report.latencies_ms.size();
-    report.count = loop.completed();
     report.failed = report.count - report.ok;
-    const auto failures = loop.failures();
     report.failures_by_reason.assign(failures.begin(), failures.end());
-    report.peak_rss_mib = process_peak_rss_mib();
+    report.peak_rss_mib = read_process_usage().peak_rss_mib;
     return report;
 }
 

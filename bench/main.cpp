@@ -4,6 +4,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/daemon_client.hpp"
 
 #include <fmt/format.h>
 
@@ -12,41 +13,132 @@
 namespace {
 
 constexpr const char* usage = R"TXT(usage: nhpush-bench direct CONNECTION --hub NAME [options]
+       nhpush-bench daemon [--socket PATH] [--hub NAME] [options]
 
 modes:
   direct    the nhpush library in-process, sending straight to the hub
+  daemon    through nhpushd's Unix socket, as applications submit; waits until nhpushd reports
+            every accepted notification final (GET /v1/stats), then reports its CPU and peak RSS
 
-CONNECTION: --connection-string CS | --connection-string-file F | $NH_CONNECTION_STRING
-options:
+CONNECTION (direct): --connection-string CS | --connection-string-file F | $NH_CONNECTION_STRING
+direct options:
   --hub NAME            the hub
   --ca-file F           trust the CAs in F (e.g. nhpush-hubsim's certificate)
-  --connections K       keep-alive connections (default 64)
+  --connections K       keep-alive TLS connections (default 64)
   --threads T           worker threads (default: one per core)
+  --window W            notifications outstanding at most, closed loop (default 4096)
+daemon options:
+  --socket PATH         nhpushd's socket (default $NHPUSH_SOCKET or /run/nhpush/nhpushd.sock)
+  --hub NAME            the [hubs.NAME] to submit to (default main)
+  --connections C       client connections to the socket (default 4)
+  --batch B             notifications a request: 1 sends JSON objects, more NDJSON batches (default 1)
+  --wait                ?wait=true: each answer is the outcome; latency measured per notification
+                        (single requests only; needs enough connections for the rate)
+  --submit-only         hand the notifications over and stop: ok counts accepted ones (e.g. to
+                        measure nhpushd's memory with a full queue)
+  --daemon-pid PID      the process to read CPU and RSS of (default: the socket's peer; give it
+                        under socket activation, where the peer is systemd)
+load options (both modes):
   --count N             notifications to send (default 100000)
-  --window W            notifications outstanding at most (default 4096)
-  --time-limit S        stop submitting after S seconds (default 120)
-  --payload-bytes B     size of the apple payload (default 200)
+  --rate R              fixed rate (open loop): R notifications a second, latency counted from when
+                        each was due; default: closed loop, as fast as answers come
+  --time-limit S        stop submitting after S seconds, and stop waiting S seconds later (default 120)
+  --format F            apple (default), template, fcmv1, gcm, adm, baidu, browser, xiaomi, windows
+  --payload-bytes B     payload size (default 200)
   --tags EXPR           tag expression (default: broadcast)
+  --latency-file F      write each measured latency (ms), sorted, one a line
   --json                print one JSON object instead of a table
+  --no-progress         no progress bar (it is drawn only on a terminal anyway)
 )TXT";
-
-std::string apple_payload(std::size_t bytes) {
-    std::string body = R"({"aps":{"alert":")";
-    const std::string tail = R"("}})";
-    body += std::string(bytes > body.size() + tail.size() ? bytes - body.size() - tail.size() : 1, 'x');
-    return body + tail;
-}
 
 std::uint64_t number(nhpush::cli::args& a, std::string_view name, std::uint64_t fallback) {
     const auto v = a.take(name);
     if (!v) {
         return fallback;
     }
+    std::size_t used = 0;
     try {
-        return std::stoull(*v);
+        const auto n = std::stoull(*v, &used);
+        if (used == v->size()) {
+            return n;
+        }
     } catch (const std::exception&) {
-        throw nhpush::cli::usage_error(fmt::format("--{} '{}' is not a number", name, *v));
     }
+    throw nhpush::cli::usage_error(fmt::format("--{} '{}' is not a whole number", name, *v));
+}
+
+double positive_number(nhpush::cli::args& a, std::string_view name) {
+    const auto v = a.take(name);
+    if (!v) {
+        return 0;
+    }
+    std::size_t used = 0;
+    try {
+        const auto n = std::stod(*v, &used);
+        if (used == v->size() && n > 0) {
+            return n;
+        }
+    } catch (const std::exception&) {
+    }
+    throw nhpush::cli::usage_error(fmt::format("--{} '{}' is not a number above 0", name, *v));
+}
+
+nhpush::bench::load_options read_load(nhpush::cli::args& a) {
+    nhpush::bench::load_options o;
+    o.count = number(a, "count", o.count);
+    if (o.count == 0) {
+        throw nhpush::cli::usage_error("--count must be at least 1");
+    }
+    o.rate = positive_number(a, "rate");
+    o.time_limit = std::chrono::seconds{number(a, "time-limit", 120)};
+    if (const auto f = a.take("format")) {
+        const auto format = nhpush::parse_format(*f);
+        if (!format) {
+            throw nhpush::cli::usage_error(fmt::format("--format '{}' is not a notification format", *f));
+        }
+        o.format = *format;
+    }
+    o.payload_bytes = number(a, "payload-bytes", o.payload_bytes);
+    o.tags = a.take("tags").value_or("");
+    o.progress = !a.take_flag("no-progress");
+    nhpush::bench::sample_notification(o);  // throws if the options make an invalid notification
+    return o;
+}
+
+nhpush::bench::run_report run_direct(nhpush::cli::args& a) {
+    nhpush::bench::direct_options o;
+    o.connection_string = nhpush::cli::read_connection_string(a);
+    o.hub = a.take("hub").value_or("");
+    if (o.hub.empty()) {
+        throw nhpush::cli::usage_error("--hub is required");
+    }
+    o.ca_file = a.take("ca-file").value_or("");
+    o.connections = number(a, "connections", o.connections);
+    o.threads = number(a, "threads", 0);
+    o.window = std::max<std::uint64_t>(1, number(a, "window", o.window));
+    o.load = read_load(a);
+    a.expect_empty();
+    return nhpush::bench::run_direct(o);
+}
+
+nhpush::bench::run_report run_daemon(nhpush::cli::args& a) {
+    nhpush::bench::daemon_options o;
+    o.socket = a.take("socket").value_or(nhpush::cli::default_socket_path());
+    o.hub = a.take("hub").value_or(o.hub);
+    o.connections = std::max<std::uint64_t>(1, number(a, "connections", o.connections));
+    o.batch = std::max<std::uint64_t>(1, number(a, "batch", o.batch));
+    o.wait = a.take_flag("wait");
+    o.submit_only = a.take_flag("submit-only");
+    o.daemon_pid = static_cast<pid_t>(number(a, "daemon-pid", 0));
+    o.load = read_load(a);
+    a.expect_empty();
+    if (o.wait && o.batch > 1) {
+        throw nhpush::cli::usage_error("--wait takes single requests: leave out --batch");
+    }
+    if (o.wait && o.submit_only) {
+        throw nhpush::cli::usage_error("--wait and --submit-only exclude each other");
+    }
+    return nhpush::bench::run_daemon(o);
 }
 
 }  // namespace
@@ -59,27 +151,19 @@ int main(int argc, char** argv) {
             std::cout << usage;
             return mode ? 0 : 2;
         }
-        if (*mode != "direct") {
-            throw nhpush::cli::usage_error(fmt::format("unknown mode '{}'", *mode));
-        }
-        nhpush::bench::direct_options o;
-        o.connection_string = nhpush::cli::read_connection_string(a);
-        o.hub = a.take("hub").value_or("");
-        if (o.hub.empty()) {
-            throw nhpush::cli::usage_error("--hub is required");
-        }
-        o.ca_file = a.take("ca-file").value_or("");
-        o.connections = number(a, "connections", 64);
-        o.threads = number(a, "threads", 0);
-        o.count = number(a, "count", 100'000);
-        o.window = std::max<std::uint64_t>(1, number(a, "window", 4096));
-        o.time_limit = std::chrono::seconds{number(a, "time-limit", 120)};
-        o.prototype.format = nhpush::notification_format::apple;
-        o.prototype.payload = apple_payload(number(a, "payload-bytes", 200));
-        o.prototype.tags = a.take("tags").value_or("");
         const bool json = a.take_flag("json");
-        a.expect_empty();
-        const auto report = nhpush::bench::run_direct(o);
+        const auto latency_file = a.take("latency-file");
+        nhpush::bench::run_report report;
+        if (*mode == "direct") {
+            report = run_direct(a);
+        } else if (*mode == "daemon") {
+            report = run_daemon(a);
+        } else {
+            throw nhpush::cli::usage_error(fmt::format("unknown mode '{}' (direct or daemon)", *mode));
+        }
+        if (latency_file) {
+            nhpush::bench::write_latencies(report, *latency_file);
+        }
         std::cout << (json ? nhpush::bench::to_json(report) + "\n" : nhpush::bench::to_table(report));
         return report.failed == 0 ? 0 : 1;
     } catch (const nhpush::cli::usage_error& e) {
