@@ -84,8 +84,10 @@ result_record result_record::finished(std::string_view hub,
 }
 
 struct recent_results::stripe {
+    // Small while queued (a hub name, inline when short): up to every queued notification has one.
     struct entry {
-        result_record record;
+        std::string hub;
+        std::unique_ptr<result_record> finished;  // null while queued
         std::uint64_t sequence = 0;  // tells a reused id's new entry from the one the order refers to
     };
 
@@ -146,7 +148,8 @@ void recent_results::queued(std::string_view id, std::string_view hub) {
     auto& s = stripe_of(id);
     std::lock_guard lock(s.mutex);
     auto [it, inserted] = s.entries.try_emplace(std::string(id));
-    it->second.record = result_record{.hub = std::string(hub)};
+    it->second.hub = hub;
+    it->second.finished.reset();
     it->second.sequence = s.next_sequence++;
 }
 
@@ -161,7 +164,7 @@ void recent_results::finished(std::string_view id, result_record record) {
         it = s.entries.try_emplace(std::string(id)).first;
         it->second.sequence = s.next_sequence++;
     }
-    it->second.record = std::move(record);
+    it->second.finished = std::make_unique<result_record>(std::move(record));
     s.finished_order.emplace_back(it->first, it->second.sequence);
     s.trim();
 }
@@ -178,7 +181,8 @@ std::optional<result_record> recent_results::find(std::string_view id) const {
     auto& s = stripe_of(id);
     std::lock_guard lock(s.mutex);
     if (auto it = s.entries.find(id); it != s.entries.end()) {
-        return it->second.record;
+        const auto& e = it->second;
+        return e.finished ? *e.finished : result_record{.hub = e.hub};
     }
     return std::nullopt;
 }

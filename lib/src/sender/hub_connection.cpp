@@ -156,8 +156,8 @@ void hub_connection::on_connect_failure(error_code ec) {
         shard_.fail_all_ready(ec, connect_error_detail_);
     } else if (auto item = shard_.try_take()) {
         // Each failed connect costs one waiting notification an attempt, so the error surfaces.
-        item->result.error_detail = connect_error_detail_;
-        ++item->result.attempts;
+        item->result().error_detail = connect_error_detail_;
+        ++item->result().attempts;
         retry_or_fail(*item, std::nullopt);
     }
 }
@@ -260,7 +260,7 @@ asio::awaitable<void> hub_connection::process(work_item item) {
     if (outcome.ec) {
         close();
         if (shard_.closing()) {
-            item.result.error_detail =
+            item.result().error_detail =
                 "the request was in flight when the sender stopped; the hub may have accepted it";
             shard_.finish(item, make_error_code(errc::shutting_down));
         } else if (outcome.closed_before_answer && reused) {
@@ -268,13 +268,13 @@ asio::awaitable<void> hub_connection::process(work_item item) {
             sender_.stats().bump(sender_.stats().resent_after_close);
             shard_.push_front(std::move(item));
         } else {
-            ++item.result.attempts;
-            item.result.error_detail = fmt::format("request to the hub failed: {}", outcome.ec.message());
+            ++item.result().attempts;
+            item.result().error_detail = fmt::format("request to the hub failed: {}", outcome.ec.message());
             retry_or_fail(item, std::nullopt);
         }
         co_return;
     }
-    ++item.result.attempts;
+    ++item.result().attempts;
     handle_answer(item);
 }
 
@@ -284,7 +284,7 @@ void hub_connection::handle_answer(work_item& item) {
         sender_.config().on_exchange(request_, message);
     }
     auto answer = classify_response(message, system_clock::now());
-    auto& r = item.result;
+    auto& r = item.result();
     r.http_status = answer.status;
     r.tracking_id = std::move(answer.tracking_id);
     r.error_code = std::move(answer.error_code);
@@ -317,11 +317,11 @@ void hub_connection::handle_answer(work_item& item) {
 
 void hub_connection::retry_or_fail(work_item& item, std::optional<seconds> retry_after) {
     const auto& cfg = sender_.config();
-    if (item.result.attempts >= cfg.retry.max_attempts) {
+    if (item.result().attempts >= cfg.retry.max_attempts) {
         shard_.finish(item, make_error_code(errc::retries_exhausted));
         return;
     }
-    const auto delay = backoff_delay(cfg.retry, item.result.attempts, retry_after, shard_.jitter());
+    const auto delay = backoff_delay(cfg.retry, item.result().attempts, retry_after, shard_.jitter());
     if (steady::now() + delay >= item.deadline) {
         shard_.finish(item, make_error_code(errc::deadline_expired));
         return;

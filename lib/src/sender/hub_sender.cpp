@@ -213,7 +213,7 @@ asio::awaitable<void> shard::sweep_deadlines() {
 
 void shard::finish(work_item& item, error_code ec) {
     auto& stats = owner_.stats();
-    auto& r = item.result;
+    auto& r = item.result();
     r.error = ec;
     r.latency = steady::now() - item.enqueued_at;
     if (!ec) {
@@ -237,7 +237,7 @@ void shard::finish(work_item& item, error_code ec) {
 
 void shard::fail_all_ready(error_code ec, const std::string& detail) {
     while (auto item = try_take()) {
-        item->result.error_detail = detail;
+        item->result().error_detail = detail;
         finish(*item, ec);
     }
 }
@@ -247,7 +247,7 @@ void shard::close() {
     fail_all_ready(make_error_code(errc::shutting_down),
                    "the sender stopped before this notification was sent");
     for (auto& [when, item] : delayed_) {
-        item.result.error_detail = "the sender stopped before this notification was retried";
+        item.result().error_detail = "the sender stopped before this notification was retried";
         finish(item, make_error_code(errc::shutting_down));
     }
     delayed_.clear();
@@ -296,16 +296,16 @@ void hub_sender::submit(work_item item, bool validate) {
     item.deadline = item.enqueued_at + config_.notification_deadline;
     const auto reject = [&](errc e) {
         const auto ec = make_error_code(e);
-        item.result.error = ec;
-        complete(std::move(item.completion.handler), ec, std::move(item.result));
+        item.result().error = ec;
+        complete(std::move(item.completion.handler), ec, std::move(item.result()));
     };
     if (!accepting_.load(std::memory_order_acquire)) {
         return reject(errc::shutting_down);
     }
     if (validate && item.kind == work_kind::send) {
         if (auto problem = prepare_notification(item.n, system_clock::now())) {
-            item.result.error_code = problem->field;
-            item.result.error_detail = problem->message;
+            item.result().error_code = problem->field;
+            item.result().error_detail = problem->message;
             return reject(errc::invalid_notification);
         }
     }
