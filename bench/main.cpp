@@ -49,6 +49,9 @@ load options (both modes):
   --latency-file F      write each measured latency (ms), sorted, one a line
   --json                print one JSON object instead of a table
   --no-progress         no progress bar (it is drawn only on a terminal anyway)
+
+Before the clock starts, each mode opens its connections by sending notifications it does not
+count: direct 2 a connection, daemon one batch of 256 (none with --submit-only).
 )TXT";
 
 std::uint64_t number(nhpush::cli::args& a, std::string_view name, std::uint64_t fallback) {
