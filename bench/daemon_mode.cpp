@@ -149,8 +149,7 @@ private:
                 std::tie(error, std::ignore) = co_await http::async_read(stream, buffer, parser, use_tuple);
             }
             if (error) {  // this connection is done; the others go on
-                failures_[fmt::format("connection: {}", error.message())] += c->n;
-                handed_over_.fetch_add(c->n, std::memory_order_relaxed);
+                refuse(fmt::format("connection: {}", error.message()), c->n);
                 co_return;
             }
             if (record(*c, parser.get(), since) == outcome::retry_later) {
@@ -168,22 +167,25 @@ private:
                 return c.n == 1 ? accept(1) : record_batch(c, answer);
             case 200:
                 return record_outcome(answer, since);
-            case 503:
-                if (error_code_of(answer) == "queue_full") {
-                    ++queue_full_answers_;
-                    remaining_ += c.n;
-                    return outcome::retry_later;
-                }
-                [[fallthrough]];
-            default:
-                failures_[error_code_of(answer)] += c.n;
-                return accept_refused(c.n);
+            default: {
+                const auto code = error_code_of(answer);
+                return code == "queue_full" ? give_back(c.n) : refuse(code, c.n);
+            }
         }
     }
 
-    outcome accept_refused(std::size_t n) {  // refused for good: counted, not retried
+    // Refused for good: counted as failed, not resubmitted.
+    outcome refuse(const std::string& reason, std::size_t n) {
+        failures_[reason] += n;
         handed_over_.fetch_add(n, std::memory_order_relaxed);
         return outcome::done;
+    }
+
+    // Refused for a full queue: resubmitted once the queue has had a moment to drain.
+    outcome give_back(std::size_t n) {
+        ++queue_full_answers_;
+        remaining_ += n;
+        return outcome::retry_later;
     }
 
     outcome accept(std::size_t n) {
@@ -197,9 +199,7 @@ private:
         rapidjson::Document d;
         d.Parse(answer.body().c_str());
         if (d.HasParseError() || !d.IsObject() || !d.HasMember("accepted") || !d.HasMember("rejected")) {
-            failures_["unreadable_batch_answer"] += c.n;
-            handed_over_.fetch_add(c.n, std::memory_order_relaxed);
-            return outcome::done;
+            return refuse("unreadable_batch_answer", c.n);
         }
         accept(d["accepted"].Size());
         std::size_t queue_full = 0;
@@ -208,16 +208,10 @@ private:
             if (code == "queue_full") {
                 ++queue_full;
             } else {
-                ++failures_[code];
-                handed_over_.fetch_add(1, std::memory_order_relaxed);
+                refuse(code, 1);
             }
         }
-        if (queue_full == 0) {
-            return outcome::done;
-        }
-        ++queue_full_answers_;
-        remaining_ += queue_full;
-        return outcome::retry_later;
+        return queue_full == 0 ? outcome::done : give_back(queue_full);
     }
 
     // A ?wait=true answer: the notification's outcome.
@@ -285,8 +279,9 @@ void warm_up(const daemon_options& o) {
     request.method = "POST";
     request.target = "/v1/notifications";
     request.content_type = "application/x-ndjson";
+    const auto line = submission_json(o.hub, o.load) + "\n";
     for (std::size_t i = 0; i < lines; ++i) {
-        request.body += submission_json(o.hub, o.load) + "\n";
+        request.body += line;
     }
     const auto answer = cli::call_daemon(request);
     rapidjson::Document d;

@@ -54,36 +54,48 @@ Before the clock starts, each mode opens its connections by sending notification
 count: direct 2 a connection, daemon one batch of 256 (none with --submit-only).
 )TXT";
 
-std::uint64_t number(nhpush::cli::args& a, std::string_view name, std::uint64_t fallback) {
+// The value of `--name`, or `fallback`: all of its text read by `parse` (std::stoull, std::stod)
+// and accepted by `valid`, else a usage error saying it is not `what`.
+template <class T, class Parse, class Valid>
+T option_value(nhpush::cli::args& a,
+               std::string_view name,
+               T fallback,
+               Parse parse,
+               Valid valid,
+               std::string_view what) {
     const auto v = a.take(name);
     if (!v) {
         return fallback;
     }
     std::size_t used = 0;
     try {
-        const auto n = std::stoull(*v, &used);
-        if (used == v->size()) {
+        const T n = parse(*v, &used);
+        if (used == v->size() && valid(n)) {
             return n;
         }
     } catch (const std::exception&) {
     }
-    throw nhpush::cli::usage_error(fmt::format("--{} '{}' is not a whole number", name, *v));
+    throw nhpush::cli::usage_error(fmt::format("--{} '{}' is not {}", name, *v, what));
+}
+
+std::uint64_t number(nhpush::cli::args& a, std::string_view name, std::uint64_t fallback) {
+    return option_value<std::uint64_t>(
+        a,
+        name,
+        fallback,
+        [](const std::string& t, std::size_t* used) { return std::stoull(t, used); },
+        [](std::uint64_t) { return true; },
+        "a whole number");
 }
 
 double positive_number(nhpush::cli::args& a, std::string_view name) {
-    const auto v = a.take(name);
-    if (!v) {
-        return 0;
-    }
-    std::size_t used = 0;
-    try {
-        const auto n = std::stod(*v, &used);
-        if (used == v->size() && n > 0) {
-            return n;
-        }
-    } catch (const std::exception&) {
-    }
-    throw nhpush::cli::usage_error(fmt::format("--{} '{}' is not a number above 0", name, *v));
+    return option_value<double>(
+        a,
+        name,
+        0.0,
+        [](const std::string& t, std::size_t* used) { return std::stod(t, used); },
+        [](double n) { return n > 0; },
+        "a number above 0");
 }
 
 nhpush::bench::load_options read_load(nhpush::cli::args& a) {

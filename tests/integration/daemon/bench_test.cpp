@@ -22,6 +22,12 @@ std::pair<int, std::string> run_bench(std::vector<std::string> args) {
     return nhpush::testing::run_to_completion({.program = NHPUSH_BENCH_PATH, .args = std::move(args)}, 60s);
 }
 
+// nhpush-bench daemon against `daemon`, with --json.
+std::pair<int, std::string> bench_daemon(const nhpushd_process& daemon, std::vector<std::string> args) {
+    args.insert(args.begin(), {"daemon", "--socket", daemon.socket_path(), "--json"});
+    return run_bench(std::move(args));
+}
+
 rapidjson::Document parse_report(const std::string& out) {
     rapidjson::Document d;
     d.Parse(out.c_str());
@@ -35,8 +41,7 @@ rapidjson::Document parse_report(const std::string& out) {
 TEST(nhpush_bench_daemon, ndjson_batches_are_all_delivered_and_reported) {
     hubsim_process sim;
     nhpushd_process daemon(sim);
-    const auto [code, out] =
-        run_bench({"daemon", "--socket", daemon.socket_path(), "--count", "500", "--batch", "50", "--json"});
+    const auto [code, out] = bench_daemon(daemon, {"--count", "500", "--batch", "50"});
     ASSERT_EQ(code, 0) << out;
     const auto report = parse_report(out);
     EXPECT_EQ(report["count"].GetUint64(), 500u);
@@ -54,19 +59,9 @@ TEST(nhpush_bench_daemon, ndjson_batches_are_all_delivered_and_reported) {
 TEST(nhpush_bench_daemon, waiting_requests_measure_each_notifications_latency) {
     hubsim_process sim;
     nhpushd_process daemon(sim);
-    const auto [code, out] = run_bench({"daemon",
-                                        "--socket",
-                                        daemon.socket_path(),
-                                        "--count",
-                                        "200",
-                                        "--wait",
-                                        "--connections",
-                                        "8",
-                                        "--format",
-                                        "template",
-                                        "--tags",
-                                        "sports",
-                                        "--json"});
+    const auto [code, out] = bench_daemon(
+        daemon,
+        {"--count", "200", "--wait", "--connections", "8", "--format", "template", "--tags", "sports"});
     ASSERT_EQ(code, 0) << out;
     const auto report = parse_report(out);
     EXPECT_EQ(report["ok"].GetUint64(), 200u);
@@ -83,8 +78,7 @@ TEST(nhpush_bench_daemon, failures_are_counted_by_reason_and_the_exit_status_say
     auto wrong_key = sim.connection_string();
     wrong_key.replace(wrong_key.find("SharedAccessKey=") + 16, std::string::npos, "d3Jvbmcta2V5");
     nhpushd_process daemon(sim, {.connection_string = wrong_key});
-    const auto [code, out] =
-        run_bench({"daemon", "--socket", daemon.socket_path(), "--count", "40", "--json"});
+    const auto [code, out] = bench_daemon(daemon, {"--count", "40"});
     EXPECT_EQ(code, 1) << out;
     const auto report = parse_report(out);
     EXPECT_EQ(report["ok"].GetUint64(), 0u);
@@ -95,15 +89,7 @@ TEST(nhpush_bench_daemon, failures_are_counted_by_reason_and_the_exit_status_say
 TEST(nhpush_bench_daemon, submit_only_hands_over_and_reports_the_daemons_memory) {
     hubsim_process sim;
     nhpushd_process daemon(sim);
-    const auto [code, out] = run_bench({"daemon",
-                                        "--socket",
-                                        daemon.socket_path(),
-                                        "--count",
-                                        "300",
-                                        "--batch",
-                                        "100",
-                                        "--submit-only",
-                                        "--json"});
+    const auto [code, out] = bench_daemon(daemon, {"--count", "300", "--batch", "100", "--submit-only"});
     ASSERT_EQ(code, 0) << out;
     const auto report = parse_report(out);
     EXPECT_EQ(report["ok"].GetUint64(), 300u);  // accepted by nhpushd
