@@ -62,6 +62,10 @@ std::string_view reason_name(const boost::system::error_code& ec) {
             return "invalid_notification";
         case errc::tls_verify_failed:
             return "tls_verify_failed";
+        case errc::outcome_unknown:
+            return "outcome_unknown";
+        case errc::send_path_failed:
+            return "send_path_failed";
     }
     return "network_error";
 }

@@ -35,6 +35,10 @@ public:
                 return "the notification is invalid";
             case errc::tls_verify_failed:
                 return "the hub's TLS certificate could not be verified";
+            case errc::outcome_unknown:
+                return "the sender stopped while the request was on the wire; the hub may have accepted it";
+            case errc::send_path_failed:
+                return "an unexpected error on the send path";
         }
         return "unknown nhpush error";
     }

@@ -22,7 +22,9 @@ enum class errc {
     hub_rejected,          ///< the hub answered with a permanent error (see the result's status)
     retries_exhausted,     ///< the hub kept failing until the retry limit was reached
     invalid_notification,  ///< the notification failed validation (see the validation error)
-    tls_verify_failed      ///< the hub's TLS certificate or host name could not be verified
+    tls_verify_failed,     ///< the hub's TLS certificate or host name could not be verified
+    outcome_unknown,       ///< the sender stopped while the request was on the wire: the hub may have it
+    send_path_failed       ///< building or handling the request threw; see the result's error_detail
 };
 
 /** @brief The error category of errc. Thread-safe. */
