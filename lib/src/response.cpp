@@ -6,6 +6,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <array>
 
 namespace nhpush {
@@ -34,8 +35,9 @@ response_kind kind_of(unsigned status, bool has_retry_after) {
     }
 }
 
-// `Sun, 06 Nov 1994 08:49:37 GMT`
-std::optional<system_clock::time_point> parse_imf_fixdate(std::string_view s) {
+// `Sun, 06 Nov 1994 08:49:37 GMT`, in whole seconds: years up to 9999 fit, where the nanoseconds
+// of system_clock::time_point end in 2262.
+std::optional<sys_seconds> parse_imf_fixdate(std::string_view s) {
     constexpr std::array<std::string_view, 12> months{
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     detail::field_reader r{s};
@@ -57,7 +59,11 @@ std::optional<system_clock::time_point> parse_imf_fixdate(std::string_view s) {
         !r.literal(":") || !r.number(2, mi) || !r.literal(":") || !r.number(2, se) || !r.literal(" GMT")) {
         return std::nullopt;
     }
-    return detail::make_utc_time(y, mo, d, h, mi, se);
+    const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (!ymd.ok() || h > 23 || mi > 59 || se > 60) {
+        return std::nullopt;
+    }
+    return sys_days{ymd} + hours{h} + minutes{mi} + seconds{se};
 }
 
 void read_error_body(std::string_view body, hub_response& out) {
@@ -76,13 +82,21 @@ void read_error_body(std::string_view body, hub_response& out) {
 }  // namespace
 
 std::optional<seconds> parse_retry_after(std::string_view value, system_clock::time_point now) {
+    // Anything longer means "a very long time"; the bound keeps every later sum far from overflow.
+    constexpr seconds longest{999'999'999};
+    constexpr std::size_t longest_digits = 9;
     value = detail::trim(value);
-    std::int64_t delta = 0;
-    if (detail::parse_decimal(value, delta)) {
+    const bool digits = !value.empty() &&
+                        std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (digits) {
+        std::int64_t delta = 0;
+        if (value.size() > longest_digits || !detail::parse_decimal(value, delta)) {
+            return longest;
+        }
         return seconds{delta};
     }
     if (const auto when = parse_imf_fixdate(value)) {
-        return std::max(seconds{0}, ceil<seconds>(*when - now));
+        return std::clamp(*when - floor<seconds>(now), seconds{0}, longest);
     }
     return std::nullopt;
 }

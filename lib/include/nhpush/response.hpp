@@ -58,7 +58,10 @@ struct hub_response {
  */
 hub_response classify_response(const hub_response_message& res, std::chrono::system_clock::time_point now);
 
-/** @brief Parses Retry-After: delta-seconds or an IMF-fixdate HTTP-date (never negative). */
+/**
+ * @brief Parses Retry-After: delta-seconds or an IMF-fixdate HTTP-date; between 0 and 999,999,999 s
+ * (longer values are clamped, never overflow). nullopt for anything else (e.g. `-5`, `soon`).
+ */
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
                                                       std::chrono::system_clock::time_point now);
 
