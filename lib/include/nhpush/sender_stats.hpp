@@ -22,6 +22,8 @@ struct sender_stats_snapshot {
     std::uint64_t failed_retries_exhausted = 0;
     std::uint64_t failed_deadline = 0;
     std::uint64_t failed_shutdown = 0;     ///< not sent because the sender stopped
+    std::uint64_t outcome_unknown = 0;     ///< on the wire when stop() cut it: the hub may have it
+    std::uint64_t failed_send_path = 0;    ///< something on the send path threw (see error_detail)
     std::uint64_t failed_auth = 0;         ///< among failed_rejected: 401 or 403 without Retry-After
     std::uint64_t retries = 0;             ///< attempts after the first
     std::uint64_t resent_after_close = 0;  ///< resent because the hub closed a kept-alive connection
@@ -46,9 +48,10 @@ struct sender_stats {
     using counter = std::atomic<std::uint64_t>;
 
     counter submitted{0}, rejected_queue_full{0}, sent{0}, sent_unexpected_status{0}, failed_rejected{0},
-        failed_retries_exhausted{0}, failed_deadline{0}, failed_shutdown{0}, failed_auth{0}, retries{0},
-        resent_after_close{0}, throttle_pauses{0}, connections_opened{0}, connections_failed{0},
-        connections_recycled{0}, requests_on_reused_connections{0}, queue_depth{0};
+        failed_retries_exhausted{0}, failed_deadline{0}, failed_shutdown{0}, outcome_unknown{0},
+        failed_send_path{0}, failed_auth{0}, retries{0}, resent_after_close{0}, throttle_pauses{0},
+        connections_opened{0}, connections_failed{0}, connections_recycled{0},
+        requests_on_reused_connections{0}, queue_depth{0};
     std::array<counter, latency_bucket_bounds.size() + 1> latency_buckets{};
     std::atomic<std::int64_t> latency_sum_ns{0};
 

@@ -4,7 +4,6 @@
 #include <openssl/x509v3.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -85,28 +84,55 @@ asio::awaitable<void> hub_connection::sleep_idle() {
 }
 
 asio::awaitable<void> hub_connection::sleep_until(steady::time_point t) {
+    // close() may have interrupted this connection while it was not waiting on the timer.
+    if (shard_.closing()) {
+        co_return;
+    }
     timer_.expires_at(t);
     co_await timer_.async_wait(use_tuple);
 }
 
+asio::awaitable<error_code> hub_connection::resolve(tcp::resolver::results_type& addresses) {
+    // getaddrinfo runs on a thread nobody can interrupt, and a cancelled async_resolve still
+    // completes only when it returns. So the connection waits on its own timer, which the answer,
+    // the timeout or interrupt() ends, and leaves a late answer to the shared state.
+    struct race {
+        explicit race(asio::io_context& ioc) : resolver(ioc) {}
+        tcp::resolver resolver;
+        asio::steady_timer* waiter = nullptr;
+        bool done = false;
+        error_code ec;
+        tcp::resolver::results_type results;
+    };
+    const auto& ep = sender_.endpoint();
+    auto r = std::make_shared<race>(shard_.context());
+    r->waiter = &timer_;
+    r->resolver.async_resolve(ep.host, ep.port, [r](error_code ec, tcp::resolver::results_type results) {
+        r->ec = ec;
+        r->results = std::move(results);
+        r->done = true;
+        if (r->waiter) {
+            r->waiter->cancel();
+        }
+    });
+    co_await sleep_until(steady::now() + sender_.config().timeouts.resolve);
+    r->waiter = nullptr;
+    if (!r->done) {
+        r->resolver.cancel();
+        co_return shard_.closing() ? make_error_code(asio::error::operation_aborted)
+                                   : make_error_code(errc::resolve_timeout);
+    }
+    addresses = std::move(r->results);
+    co_return r->ec;
+}
+
 asio::awaitable<error_code> hub_connection::connect() {
-    using namespace asio::experimental::awaitable_operators;
     const auto& cfg = sender_.config();
     const auto& ep = sender_.endpoint();
-    tcp::resolver resolver(shard_.context());
     tcp::resolver::results_type addresses;
-    try {
-        asio::steady_timer limit(shard_.context(), cfg.timeouts.resolve);
-        auto first = co_await (resolver.async_resolve(ep.host, ep.port, asio::use_awaitable) ||
-                               limit.async_wait(asio::use_awaitable));
-        if (first.index() == 1) {
-            co_return make_error_code(errc::resolve_timeout);
-        }
-        addresses = std::get<0>(std::move(first));
-    } catch (const boost::system::system_error& e) {
-        co_return e.code();
+    if (const auto ec = co_await resolve(addresses); ec) {
+        co_return ec;
     }
-
     stream_.emplace(shard_.context().get_executor(), sender_.tls());
     SSL* ssl = stream_->native_handle();
     // Certificate and host name (or IP) verification; SNI only for names (RFC 6066).
@@ -118,10 +144,12 @@ asio::awaitable<error_code> hub_connection::connect() {
     }
     auto& tcp_layer = beast::get_lowest_layer(*stream_);
     tcp_layer.expires_after(cfg.timeouts.connect);
-    if (auto [ec, _] = co_await tcp_layer.async_connect(addresses, use_tuple); ec) {
-        co_return timeout_or(ec, errc::connect_timeout);
+    if (auto [ec, _] = co_await tcp_layer.async_connect(addresses, use_tuple); ec || shard_.closing()) {
+        co_return ec ? timeout_or(ec, errc::connect_timeout)
+                     : make_error_code(asio::error::operation_aborted);
     }
-    tcp_layer.socket().set_option(tcp::no_delay(true));
+    error_code ignored;  // without TCP_NODELAY the connection still works, a little slower
+    tcp_layer.socket().set_option(tcp::no_delay(true), ignored);
     tcp_layer.expires_after(cfg.timeouts.handshake);
     if (auto [ec] = co_await stream_->async_handshake(asio::ssl::stream_base::client, use_tuple); ec) {
         const long verify = SSL_get_verify_result(ssl);
@@ -135,6 +163,9 @@ asio::awaitable<error_code> hub_connection::connect() {
         }
         co_return timeout_or(ec, errc::handshake_timeout);
     }
+    if (shard_.closing()) {
+        co_return make_error_code(asio::error::operation_aborted);
+    }
     connected_at_ = steady::now();
     requests_on_connection_ = 0;
     sender_.stats().bump(sender_.stats().connections_opened);
@@ -143,6 +174,10 @@ asio::awaitable<error_code> hub_connection::connect() {
 
 void hub_connection::on_connect_failure(error_code ec) {
     const auto& ep = sender_.endpoint();
+    close();
+    if (shard_.closing()) {
+        return;  // interrupted by stop: not the hub's fault, and nothing waits any more
+    }
     if (connect_error_detail_.empty()) {
         connect_error_detail_ = fmt::format("connecting to {}:{} failed: {}", ep.host, ep.port, ec.message());
     }
@@ -150,49 +185,94 @@ void hub_connection::on_connect_failure(error_code ec) {
     if (connect_failures_ == 1) {
         sender_.log().log(log_level::warning, "hub {}: {}", ep.hub, connect_error_detail_);
     }
-    close();
     if (ec == errc::tls_verify_failed) {
         // Not a passing fault: fail what waits rather than let it age to its deadline.
         shard_.fail_all_ready(ec, connect_error_detail_);
-    } else if (auto item = shard_.try_take()) {
+    } else if (auto taken = shard_.try_take()) {
         // Each failed connect costs one waiting notification an attempt, so the error surfaces.
-        item->result().error_detail = connect_error_detail_;
-        ++item->result().attempts;
-        retry_or_fail(*item, std::nullopt);
+        item_in_hand item(shard_, std::move(*taken));
+        item.result().error_detail = connect_error_detail_;
+        ++item.result().attempts;
+        item.step(send_step::deciding);
+        retry_or_fail(
+            item,
+            plan_retry(sender_.config().retry, item.result().attempts, false, std::nullopt, shard_.jitter())
+                .delay);
     }
 }
 
 asio::awaitable<void> hub_connection::run() {
     const auto keep_alive = sender_.shared_from_this();
     while (!shard_.closing()) {
-        if (!stream_) {
-            connect_error_detail_.clear();
-            if (const auto ec = co_await connect(); ec) {
-                ++connect_failures_;
-                on_connect_failure(ec);
-                const auto delay = backoff_delay(
-                    sender_.config().reconnect, connect_failures_, std::nullopt, shard_.jitter());
-                co_await sleep_until(steady::now() + delay);
-                continue;
-            }
-            if (connect_failures_ > 0) {
-                sender_.log().log(log_level::info, "hub {}: connected again", sender_.endpoint().hub);
-            }
-            connect_failures_ = 0;
+        // Declared outside the try so that the handler can fail the notification in hand; if the
+        // coroutine itself is destroyed, its destructor completes the notification.
+        std::optional<item_in_hand> held;
+        bool failed = false;
+        try {
+            co_await turn(held);
+        } catch (const std::exception& e) {
+            on_unexpected(held, e.what());
+            failed = true;
+        } catch (...) {
+            on_unexpected(held, "an exception of unknown type");
+            failed = true;
         }
-        if (too_old()) {
-            sender_.stats().bump(sender_.stats().connections_recycled);
-            close();
-            continue;
+        if (failed) {
+            // A fresh connection next time; a pause so that a connection that keeps failing
+            // on its own (with nothing in hand to fail) does not spin.
+            ++connect_failures_;
+            co_await sleep_until(
+                steady::now() +
+                backoff_delay(sender_.config().reconnect, connect_failures_, std::nullopt, shard_.jitter()));
         }
-        auto item = co_await shard_.take(*this);
-        if (!item) {
-            break;
-        }
-        co_await process(std::move(*item));
     }
     close();
-    shard_.connection_exited();
+}
+
+asio::awaitable<void> hub_connection::turn(std::optional<item_in_hand>& held) {
+    if (!stream_) {
+        connect_error_detail_.clear();
+        if (const auto ec = co_await connect(); ec) {
+            ++connect_failures_;
+            on_connect_failure(ec);
+            const auto delay =
+                backoff_delay(sender_.config().reconnect, connect_failures_, std::nullopt, shard_.jitter());
+            co_await sleep_until(steady::now() + delay);
+            co_return;
+        }
+        if (connect_failures_ > 0) {
+            sender_.log().log(log_level::info, "hub {}: connected again", sender_.endpoint().hub);
+        }
+        connect_failures_ = 0;
+    }
+    if (too_old()) {
+        sender_.stats().bump(sender_.stats().connections_recycled);
+        close();
+        co_return;
+    }
+    auto item = co_await shard_.take(*this);
+    if (!item) {
+        co_return;
+    }
+    held.emplace(shard_, std::move(*item));
+    co_await process(*held);
+}
+
+void hub_connection::on_unexpected(std::optional<item_in_hand>& held, std::string_view what) {
+    close();
+    const auto failures = ++unexpected_failures_;
+    if (held) {
+        held->fail_unexpected(what);
+    }
+    // Logged at powers of two: a fault that hits every notification must not flood the log.
+    if ((failures & (failures - 1)) == 0) {
+        sender_.log().log(
+            log_level::error,
+            "hub {}: unexpected error on the send path ({} on this connection), connection replaced: {}",
+            sender_.endpoint().hub,
+            failures,
+            what);
+    }
 }
 
 asio::awaitable<void> hub_connection::wait_turn() {
@@ -241,36 +321,45 @@ asio::awaitable<hub_connection::exchange_outcome> hub_connection::exchange() {
     co_return exchange_outcome{};
 }
 
-asio::awaitable<void> hub_connection::process(work_item item) {
+asio::awaitable<void> hub_connection::process(item_in_hand& item) {
+    item.step(send_step::waiting);
     co_await wait_turn();
     if (shard_.closing()) {
-        shard_.finish(item, make_error_code(errc::shutting_down));
+        item.finish(make_error_code(errc::shutting_down));
         co_return;
     }
-    if (steady::now() >= item.deadline) {
-        shard_.finish(item, make_error_code(errc::deadline_expired));
+    if (steady::now() >= item->deadline) {
+        item.finish(make_error_code(errc::deadline_expired));
         co_return;
     }
-    build_request(item);
+    item.step(send_step::building);
+    build_request(*item);
     const bool reused = requests_on_connection_++ > 0;
     if (reused) {
         sender_.stats().bump(sender_.stats().requests_on_reused_connections);
     }
+    item.step(send_step::on_the_wire);
     const auto outcome = co_await exchange();
     if (outcome.ec) {
         close();
         if (shard_.closing()) {
+            // Cut by stop() with the request written, or partly: resending could duplicate it.
             item.result().error_detail =
-                "the request was in flight when the sender stopped; the hub may have accepted it";
-            shard_.finish(item, make_error_code(errc::shutting_down));
+                "the request was on the wire when the sender stopped; the hub may have accepted it";
+            item.finish(make_error_code(errc::outcome_unknown));
         } else if (outcome.closed_before_answer && reused) {
             // The hub dropped an idle kept-alive connection: not the hub failing this notification.
             sender_.stats().bump(sender_.stats().resent_after_close);
-            shard_.push_front(std::move(item));
+            shard_.push_front(item.release());
         } else {
             ++item.result().attempts;
             item.result().error_detail = fmt::format("request to the hub failed: {}", outcome.ec.message());
-            retry_or_fail(item, std::nullopt);
+            item.step(send_step::deciding);
+            retry_or_fail(
+                item,
+                plan_retry(
+                    sender_.config().retry, item.result().attempts, false, std::nullopt, shard_.jitter())
+                    .delay);
         }
         co_return;
     }
@@ -278,12 +367,15 @@ asio::awaitable<void> hub_connection::process(work_item item) {
     handle_answer(item);
 }
 
-void hub_connection::handle_answer(work_item& item) {
+void hub_connection::handle_answer(item_in_hand& item) {
     const auto message = parser_->release();
     if (sender_.config().on_exchange) {
+        item.step(send_step::hook);
         sender_.config().on_exchange(request_, message);
     }
+    item.step(send_step::classifying);
     auto answer = classify_response(message, system_clock::now());
+    item.step(send_step::deciding);
     auto& r = item.result();
     r.http_status = answer.status;
     r.tracking_id = std::move(answer.tracking_id);
@@ -292,42 +384,42 @@ void hub_connection::handle_answer(work_item& item) {
     if (!message.keep_alive()) {
         close();
     }
-    if (answer.throttled) {
-        sender_.pause_until(steady::now() + answer.retry_after.value_or(
-                                                duration_cast<seconds>(sender_.config().retry.backoff_base)));
+    const auto plan =
+        plan_retry(sender_.config().retry, r.attempts, answer.throttled, answer.retry_after, shard_.jitter());
+    if (plan.hub_pause > milliseconds::zero()) {
+        sender_.pause_until(steady::now() + plan.hub_pause);
     }
     switch (answer.kind) {
         case response_kind::success:
             r.unexpected_status = answer.unexpected_success;
             r.notification_id = std::move(answer.notification_id);
             r.test_outcome = std::move(answer.test_outcome);
-            if (item.kind == work_kind::outcome_details) {
+            if (item->kind == work_kind::outcome_details) {
                 r.body = message.body();
             }
-            shard_.finish(item, {});
+            item.finish({});
             break;
         case response_kind::permanent:
-            shard_.finish(item, make_error_code(errc::hub_rejected));
+            item.finish(make_error_code(errc::hub_rejected));
             break;
         case response_kind::retriable:
-            retry_or_fail(item, answer.retry_after);
+            retry_or_fail(item, plan.delay);
             break;
     }
 }
 
-void hub_connection::retry_or_fail(work_item& item, std::optional<seconds> retry_after) {
+void hub_connection::retry_or_fail(item_in_hand& item, milliseconds delay) {
     const auto& cfg = sender_.config();
     if (item.result().attempts >= cfg.retry.max_attempts) {
-        shard_.finish(item, make_error_code(errc::retries_exhausted));
+        item.finish(make_error_code(errc::retries_exhausted));
         return;
     }
-    const auto delay = backoff_delay(cfg.retry, item.result().attempts, retry_after, shard_.jitter());
-    if (steady::now() + delay >= item.deadline) {
-        shard_.finish(item, make_error_code(errc::deadline_expired));
+    if (steady::now() + delay >= item->deadline) {
+        item.finish(make_error_code(errc::deadline_expired));
         return;
     }
     sender_.stats().bump(sender_.stats().retries);
-    shard_.retry_later(std::move(item), delay);
+    shard_.retry_later(item.release(), delay);
 }
 
 }  // namespace nhpush::detail

@@ -2,8 +2,10 @@
 // One keep-alive TLS connection to the hub and the coroutine that feeds it notifications.
 
 #include "sender/hub_sender.hpp"
+#include "sender/item_in_hand.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -17,10 +19,11 @@ class hub_connection {
 public:
     explicit hub_connection(shard& s);
 
-    /// The connection's life: connect, take work, send, until the shard closes.
+    /// The connection's life: connect, take work, send, until the shard closes. Whatever a step
+    /// throws fails only the notification in hand (send_path_failed) and replaces the connection.
     boost::asio::awaitable<void> run();
 
-    /// Wakes the connection from any wait (idle, pause, back-off) and aborts its I/O.
+    /// Wakes the connection from any wait (resolve, idle, pause, back-off) and aborts its I/O.
     void interrupt();
     /// Wakes the connection if it is waiting for work.
     void wake() { timer_.cancel(); }
@@ -33,14 +36,20 @@ private:
         bool closed_before_answer = false;
     };
 
+    /// One turn of run(): connect if needed, then take one notification and process it.
+    boost::asio::awaitable<void> turn(std::optional<item_in_hand>& held);
     boost::asio::awaitable<boost::system::error_code> connect();
+    boost::asio::awaitable<boost::system::error_code> resolve(
+        boost::asio::ip::tcp::resolver::results_type& addresses);
     boost::asio::awaitable<exchange_outcome> exchange();
-    boost::asio::awaitable<void> process(work_item item);
+    boost::asio::awaitable<void> process(item_in_hand& item);
     boost::asio::awaitable<void> wait_turn();
+    /// Waits until `t`, wake() or interrupt(); returns at once when the shard is closing.
     boost::asio::awaitable<void> sleep_until(steady::time_point t);
-    void handle_answer(work_item& item);
-    void retry_or_fail(work_item& item, std::optional<std::chrono::seconds> retry_after);
+    void handle_answer(item_in_hand& item);
+    void retry_or_fail(item_in_hand& item, std::chrono::milliseconds delay);
     void on_connect_failure(boost::system::error_code ec);
+    void on_unexpected(std::optional<item_in_hand>& held, std::string_view what);
     void build_request(const work_item& item);
     void close();
     bool too_old() const;
@@ -60,6 +69,7 @@ private:
     steady::time_point connected_at_;
     std::size_t requests_on_connection_ = 0;
     int connect_failures_ = 0;
+    std::uint64_t unexpected_failures_ = 0;
     std::string connect_error_detail_;
 };
 

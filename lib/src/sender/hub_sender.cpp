@@ -13,7 +13,6 @@
 
 #include <future>
 #include <stdexcept>
-#include <thread>
 
 namespace nhpush::detail {
 
@@ -62,6 +61,7 @@ void validate(const hub_client_config& c) {
             "retry max_attempts must be between 1 and 100");
     require(c.retry.backoff_base.count() >= 0 && c.retry.backoff_cap >= c.retry.backoff_base,
             "retry backoff_cap must be at least backoff_base");
+    require(c.retry.throttle_default_pause.count() >= 0, "retry throttle_default_pause must not be negative");
     require(c.notification_deadline.count() > 0, "notification_deadline must be positive");
     for (auto t :
          {c.timeouts.resolve, c.timeouts.connect, c.timeouts.handshake, c.timeouts.write, c.timeouts.read}) {
@@ -87,22 +87,32 @@ shard::shard(hub_sender& owner, asio::io_context& ioc, std::size_t connections, 
 shard::~shard() = default;
 
 void shard::start() {
-    const auto keep_alive = owner_.shared_from_this();
     for (auto& c : connections_) {
-        asio::co_spawn(ioc_, c->run(), [keep_alive](std::exception_ptr e) {
-            if (e) {
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& ex) {
-                    keep_alive->log().log(log_level::error,
-                                          "hub {}: connection ended: {}",
-                                          keep_alive->endpoint().hub,
-                                          ex.what());
-                }
-            }
-        });
+        spawn(*c);
     }
     asio::co_spawn(ioc_, sweep_deadlines(), asio::detached);
+}
+
+void shard::spawn(hub_connection& c) {
+    asio::co_spawn(ioc_, c.run(), [this, &c, keep_alive = owner_.shared_from_this()](std::exception_ptr e) {
+        if (e) {
+            std::string what = "an exception of unknown type";
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                what = ex.what();
+            } catch (...) {
+            }
+            keep_alive->log().log(
+                log_level::error, "hub {}: connection ended: {}", keep_alive->endpoint().hub, what);
+            if (!closing_) {
+                spawn(c);
+                return;
+            }
+        }
+        // Counted here, not at the end of run(), so that a coroutine ended by an exception counts.
+        keep_alive->connection_exited();
+    });
 }
 
 void shard::update_oldest() {
@@ -228,10 +238,14 @@ void shard::finish(work_item& item, error_code ec) {
         sender_stats::bump(stats.failed_deadline);
     } else if (ec == errc::shutting_down) {
         sender_stats::bump(stats.failed_shutdown);
+    } else if (ec == errc::outcome_unknown) {
+        sender_stats::bump(stats.outcome_unknown);
+    } else if (ec == errc::send_path_failed) {
+        sender_stats::bump(stats.failed_send_path);
     } else {
         sender_stats::bump(stats.failed_retries_exhausted);
     }
-    stats.queue_depth.fetch_sub(1, std::memory_order_relaxed);
+    owner_.item_left(stats.queue_depth.fetch_sub(1));
     complete(std::move(item.completion.handler), ec, std::move(r));
 }
 
@@ -256,10 +270,6 @@ void shard::close() {
     for (auto& c : connections_) {
         c->interrupt();
     }
-}
-
-void shard::connection_exited() {
-    owner_.connection_exited();
 }
 
 // ---- hub_sender ----
@@ -338,28 +348,39 @@ void hub_sender::pause_until(steady::time_point until) {
     }
 }
 
+void hub_sender::connection_exited() {
+    if (running_connections_.fetch_sub(1) == 1) {
+        wake_stopper();
+    }
+}
+
+void hub_sender::wake_stopper() {
+    // Taking the mutex orders this after stop()'s check of its condition: no lost wake-up.
+    { std::lock_guard lock(stopper_mutex_); }
+    stopper_.notify_all();
+}
+
 void hub_sender::stop(milliseconds drain) {
-    std::lock_guard lock(stop_mutex_);
+    std::lock_guard once(stop_mutex_);
     if (stopped_) {
         return;
     }
     stopped_ = true;
-    accepting_.store(false, std::memory_order_release);
-    const auto drain_until = steady::now() + drain;
-    // Polling keeps the hot path free of notifications to a waiter; stop is rare.
-    while (stats_.queue_depth.load() > 0 && steady::now() < drain_until) {
-        std::this_thread::sleep_for(milliseconds{2});
-    }
-    const auto left = stats_.queue_depth.load();
-    if (left > 0) {
+    accepting_.store(false);
+    // Sequentially consistent with finish()'s decrement: either it sees stopping_ and wakes us,
+    // or we see its decrement.
+    stopping_.store(true);
+    const auto drained = [this] { return stats_.queue_depth.load() == 0; };
+    std::unique_lock lock(stopper_mutex_);
+    stopper_.wait_until(lock, steady::now() + drain, drained);
+    if (const auto left = stats_.queue_depth.load(); left > 0) {
         log_.log(log_level::warning, "hub {}: stopping with {} notifications not sent", endpoint_.hub, left);
     }
+    // Every connection is interrupted in whatever it waits for; what is queued fails at once.
     for (auto& s : shards_) {
         asio::post(s->context(), [s = s.get()] { s->close(); });
     }
-    while (stats_.queue_depth.load() > 0 || running_connections_.load() > 0) {
-        std::this_thread::sleep_for(milliseconds{1});
-    }
+    stopper_.wait(lock, [&] { return drained() && running_connections_.load() == 0; });
 }
 
 sender_stats_snapshot hub_sender::snapshot() const {

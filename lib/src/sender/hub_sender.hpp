@@ -12,9 +12,11 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 
 namespace nhpush::detail {
@@ -75,6 +77,7 @@ public:
     boost::asio::io_context& context() noexcept { return ioc_; }
     hub_sender& owner() noexcept { return owner_; }
 
+    /// Starts the connections' coroutines.
     void start();
     void push(work_item item);
     void push_front(work_item item);
@@ -83,7 +86,8 @@ public:
     std::optional<work_item> try_take();
     /// Queues `item` again after `delay`.
     void retry_later(work_item item, steady::duration delay);
-    /// Completes `item` with `ec` (empty: sent).
+    /// Completes `item` with `ec` (empty: sent): counts it and leaves the queue. Every completion of
+    /// an accepted item goes through here.
     void finish(work_item& item, boost::system::error_code ec);
     /// Fails every queued item with `ec` (used for certificate failures).
     void fail_all_ready(boost::system::error_code ec, const std::string& detail);
@@ -93,12 +97,13 @@ public:
     bool closing() const noexcept { return closing_; }
     /// Fails everything queued with shutting_down and ends the connections.
     void close();
-    void connection_exited();
     steady::time_point oldest_enqueued() const noexcept {
         return steady::time_point{steady::duration{oldest_enqueued_.load(std::memory_order_relaxed)}};
     }
 
 private:
+    /// Runs `c`'s coroutine; should one end by an exception, a fresh one carries on.
+    void spawn(hub_connection& c);
     void wake_one();
     void arm_retry_timer();
     void move_due_retries();
@@ -146,9 +151,19 @@ public:
         return steady::time_point{steady::duration{paused_until_.load(std::memory_order_relaxed)}};
     }
     void pause_until(steady::time_point until);
-    void connection_exited() noexcept { running_connections_.fetch_sub(1, std::memory_order_acq_rel); }
+    /// A connection's coroutine has ended for good.
+    void connection_exited();
+    /// An accepted item was completed; `depth_before` is queue_depth before it left.
+    void item_left(std::uint64_t depth_before) {
+        // Only the last item out while stop() waits wakes it: nothing on the hot path.
+        if (depth_before == 1 && stopping_.load()) {
+            wake_stopper();
+        }
+    }
 
 private:
+    void wake_stopper();
+
     worker_pool& pool_;
     hub_client_config config_;
     logger log_;
@@ -161,8 +176,12 @@ private:
     std::atomic<bool> accepting_{true};
     std::atomic<steady::rep> paused_until_{0};
     std::atomic<int> running_connections_{0};
-    std::mutex stop_mutex_;
+    std::mutex stop_mutex_;  // one stop() at a time
     bool stopped_ = false;
+    // stop() waits on these; the last item out and the last connection out signal.
+    std::atomic<bool> stopping_{false};
+    std::mutex stopper_mutex_;
+    std::condition_variable stopper_;
 };
 
 }  // namespace nhpush::detail
