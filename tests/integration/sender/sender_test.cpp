@@ -3,17 +3,23 @@
 // deadlines and graceful stop.
 
 #include "hubsim_process.hpp"
+#include "test_wait.hpp"
 
 #include <nhpush/notification_hub.hpp>
 #include <nhpush/worker_pool.hpp>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <future>
+#include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -21,6 +27,7 @@ using namespace std::chrono;
 using namespace nhpush;
 using nhpush::testing::hubsim_options;
 using nhpush::testing::hubsim_process;
+using nhpush::testing::poll_until;
 using ::testing::HasSubstr;
 
 namespace {
@@ -66,6 +73,62 @@ int count_sent(const std::vector<send_result>& results) {
         std::count_if(results.begin(), results.end(), [](const send_result& r) { return !r.error; }));
 }
 
+/// The completions of `n` notifications, counted per notification so that a second completion of
+/// one would show. Thread-safe: handlers run on the pool's threads.
+class completions {
+public:
+    explicit completions(int n) : calls_(static_cast<std::size_t>(n)), results_(calls_.size()) {}
+
+    auto handler(int i) {
+        return [this, i](boost::system::error_code, send_result r) {
+            std::lock_guard lock(mutex_);
+            if (calls_[static_cast<std::size_t>(i)]++ == 0) {
+                results_[static_cast<std::size_t>(i)] = std::move(r);
+                ++done_;
+            }
+            changed_.notify_all();
+        };
+    }
+    /// Waits until every notification has completed; false if `timeout` passes first.
+    bool wait(milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, timeout, [&] { return done_ == calls_.size(); });
+    }
+    int calls(int i) {
+        std::lock_guard lock(mutex_);
+        return calls_[static_cast<std::size_t>(i)];
+    }
+    send_result result(int i) {
+        std::lock_guard lock(mutex_);
+        return results_[static_cast<std::size_t>(i)];
+    }
+    int count(boost::system::error_code ec) {
+        std::lock_guard lock(mutex_);
+        return static_cast<int>(std::count_if(
+            results_.begin(), results_.end(), [&](const send_result& r) { return r.error == ec; }));
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<int> calls_;
+    std::vector<send_result> results_;
+    std::size_t done_ = 0;
+};
+
+/// A connection string for a hub at 127.0.0.1:`port` where no hubsim runs.
+std::string connection_string_for_port(unsigned short port) {
+    return "Endpoint=sb://127.0.0.1:" + std::to_string(port) +
+           "/;SharedAccessKeyName=DefaultFullSharedAccessSignature;SharedAccessKey=a2V5";
+}
+
+template <class F>
+milliseconds time_of(F&& f) {
+    const auto start = steady_clock::now();
+    f();
+    return duration_cast<milliseconds>(steady_clock::now() - start);
+}
+
 TEST(sender, n_sends_over_c_connections_open_exactly_c_connections) {
     hubsim_process sim;
     worker_pool pool(2);
@@ -89,28 +152,83 @@ TEST(sender, n_sends_over_c_connections_open_exactly_c_connections) {
 TEST(sender, throttling_pauses_the_whole_hub_for_retry_after_then_delivers_everything) {
     hubsim_process sim(hubsim_options{.args = {"--fail-429", "1", "--retry-after-429", "2"}});
     worker_pool pool(2);
-    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 4));
+    auto config = config_for(sim, 4);
+    config.retry.backoff_cap = seconds{5};  // above the Retry-After, so that it is honoured in full
+    notification_hub hub(pool, sim.connection_string(), "hub", config);
     std::vector<std::future<send_result>> futures;
     for (int i = 0; i < 8; ++i) {
         futures.push_back(hub.async_send(
             apple(i), boost::asio::use_future([](boost::system::error_code, send_result r) { return r; })));
     }
-    ASSERT_TRUE(sim.wait_for_stat("/answers_by_status/429", 1, seconds{10}));
-    // The hub keeps throttling for the first half of its 2 s window: any request sent in it would
-    // be answered 429 too. Connections retrying on their own (every 20–200 ms) would pile them up.
-    std::this_thread::sleep_for(seconds{1});
-    sim.set_faults(R"({"fail_429":0})");
-    milliseconds longest{0};
+    // The hub keeps answering 429 until the sender has paused: a request sent in the pause would
+    // meet a 429 or, once the hub accepts again, arrive before the pause is over.
+    ASSERT_TRUE(poll_until([&] { return hub.stats().throttle_pauses >= 1; }, seconds{10}));
+    sim.set_faults("{}");
     for (auto& f : futures) {
+        ASSERT_EQ(f.wait_for(seconds{10}), std::future_status::ready);
         const auto r = f.get();
         EXPECT_FALSE(r.error) << r.error.message() << " " << r.error_detail;
-        longest = std::max(longest, duration_cast<milliseconds>(r.latency));
+        // Nothing reached the hub during its 2 s pause: every notification was sent after it.
+        EXPECT_GE(duration_cast<milliseconds>(r.latency), milliseconds{1900});
     }
-    // Only requests already in flight when throttling began (one per connection) met a 429.
-    EXPECT_LE(stat(sim, "/answers_by_status/429"), 4);
+    // Only requests already in flight when throttling began (one per connection) met a 429, and
+    // each was sent once more.
+    const auto throttled = stat(sim, "/answers_by_status/429");
+    EXPECT_GE(throttled, 1);
+    EXPECT_LE(throttled, 4);
+    EXPECT_EQ(stat(sim, "/requests"), 8 + throttled);
     EXPECT_EQ(stat(sim, "/accepted"), 8);
-    EXPECT_GE(longest, milliseconds{1900});  // the throttled ones waited out Retry-After
     EXPECT_GE(hub.stats().throttle_pauses, 1u);
+}
+
+TEST(sender, a_throttling_answer_without_retry_after_pauses_the_hub_for_the_default) {
+    // --retry-after-429 0: the 429s carry no Retry-After.
+    hubsim_process sim(hubsim_options{.args = {"--fail-429", "1", "--retry-after-429", "0"}});
+    worker_pool pool(1);
+    auto config = config_for(sim, 2);
+    config.retry.max_attempts = 10;
+    config.retry.backoff_cap = seconds{5};
+    config.retry.throttle_default_pause = milliseconds{800};
+    notification_hub hub(pool, sim.connection_string(), "hub", config);
+    const auto submitted = steady_clock::now();
+    auto first = hub.async_send(
+        apple(1), boost::asio::use_future([](boost::system::error_code, send_result r) { return r; }));
+    ASSERT_TRUE(poll_until([&] { return hub.stats().throttle_pauses >= 1; }, seconds{10}));
+    sim.set_faults("{}");
+    // A second notification, on the other connection, waits out the same pause.
+    const auto second_submitted = steady_clock::now();
+    auto second = hub.async_send(
+        apple(2), boost::asio::use_future([](boost::system::error_code, send_result r) { return r; }));
+    ASSERT_EQ(first.wait_for(seconds{10}), std::future_status::ready);
+    ASSERT_EQ(second.wait_for(seconds{10}), std::future_status::ready);
+    const auto r1 = first.get(), r2 = second.get();
+    EXPECT_FALSE(r1.error) << r1.error.message() << " " << r1.error_detail;
+    EXPECT_FALSE(r2.error) << r2.error.message() << " " << r2.error_detail;
+    EXPECT_EQ(r1.attempts, 2);
+    EXPECT_EQ(r2.attempts, 1);
+    EXPECT_GE(r1.latency, milliseconds{800});
+    EXPECT_GE(second_submitted + r2.latency - submitted, milliseconds{800});
+    EXPECT_EQ(stat(sim, "/answers_by_status/429"), 1);
+    EXPECT_EQ(stat(sim, "/requests"), 3);  // the 429, then each notification once
+    EXPECT_EQ(hub.stats().throttle_pauses, 1u);
+}
+
+TEST(sender, a_retry_after_beyond_backoff_cap_pauses_only_for_the_cap) {
+    hubsim_process sim(hubsim_options{.args = {"--fail-429", "1", "--retry-after-429", "3600"}});
+    worker_pool pool(1);
+    auto config = config_for(sim, 1);
+    config.retry.max_attempts = 3;
+    config.retry.backoff_cap = milliseconds{300};
+    notification_hub hub(pool, sim.connection_string(), "hub", config);
+    auto f = hub.async_send(
+        apple(), boost::asio::use_future([](boost::system::error_code, send_result r) { return r; }));
+    ASSERT_EQ(f.wait_for(seconds{10}), std::future_status::ready);  // not an hour
+    const auto r = f.get();
+    EXPECT_EQ(r.error, errc::retries_exhausted);
+    EXPECT_EQ(r.attempts, 3);
+    EXPECT_EQ(r.http_status, 429u);
+    EXPECT_GE(duration_cast<milliseconds>(r.latency), milliseconds{600});  // two pauses of the cap
+    EXPECT_EQ(stat(sim, "/requests"), 3);
 }
 
 TEST(sender, server_errors_are_retried_until_sent) {
@@ -274,12 +392,13 @@ TEST(sender, graceful_stop_reports_every_notification) {
     notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 2));
     std::atomic<int> sent{0}, stopped{0}, cut_in_flight{0}, other{0};
     for (int i = 0; i < 40; ++i) {
-        hub.async_send(apple(i), [&](boost::system::error_code ec, send_result r) {
+        hub.async_send(apple(i), [&](boost::system::error_code ec, send_result) {
             if (!ec) {
                 ++sent;
             } else if (ec == errc::shutting_down) {
                 ++stopped;
-                cut_in_flight += r.error_detail.find("in flight") != std::string::npos;
+            } else if (ec == errc::outcome_unknown) {
+                ++cut_in_flight;
             } else {
                 ++other;
             }
@@ -287,7 +406,7 @@ TEST(sender, graceful_stop_reports_every_notification) {
     }
     hub.stop(milliseconds{350});
     // stop() returns once every notification has its result, and none is lost silently.
-    EXPECT_EQ(sent + stopped, 40);
+    EXPECT_EQ(sent + stopped + cut_in_flight, 40);
     EXPECT_EQ(other, 0);
     EXPECT_GT(sent, 0);
     EXPECT_GT(stopped, 0);
@@ -310,7 +429,11 @@ TEST(sender, test_send_returns_the_outcome) {
     const auto r = hub.send(n);
     ASSERT_FALSE(r.error) << r.error_detail;
     ASSERT_TRUE(r.test_outcome);
-    EXPECT_GE(r.test_outcome->success + r.test_outcome->failure, 0);
+    // hubsim answers a test send with one successful registration.
+    EXPECT_EQ(r.test_outcome->success, 1);
+    EXPECT_EQ(r.test_outcome->failure, 0);
+    ASSERT_EQ(r.test_outcome->results.size(), 1u);
+    EXPECT_FALSE(r.test_outcome->results[0].outcome.empty());
 }
 
 TEST(sender, invalid_notifications_fail_at_once_naming_the_field) {
@@ -339,6 +462,144 @@ TEST(sender, prepared_notifications_are_not_validated_again) {
     EXPECT_EQ(r.error, errc::hub_rejected);
     EXPECT_EQ(r.http_status, 400u);
     EXPECT_EQ(stat(sim, "/requests"), 1);
+}
+
+TEST(sender, a_throwing_exchange_hook_fails_only_that_notification_and_the_connection_recovers) {
+    hubsim_process sim;
+    worker_pool pool(1);
+    auto config = config_for(sim, 1);
+    config.on_exchange = [](const hub_request& req, const hub_response_message&) {
+        if (req["X-Nhpush-Id"] == "n3") {
+            throw std::runtime_error("hook exploded");
+        }
+    };
+    notification_hub hub(pool, sim.connection_string(), "hub", config);
+    constexpr int n = 10;
+    completions done(n);
+    for (int i = 0; i < n; ++i) {
+        hub.async_send(apple(i), done.handler(i));
+    }
+    ASSERT_TRUE(done.wait(seconds{10}));
+    hub.stop(seconds{1});
+    for (int i = 0; i < n; ++i) {
+        EXPECT_EQ(done.calls(i), 1) << i;
+        const auto r = done.result(i);
+        if (i == 3) {
+            EXPECT_EQ(r.error, errc::send_path_failed);
+            EXPECT_THAT(r.error_detail, HasSubstr("the on_exchange hook failed: hook exploded"));
+        } else {
+            EXPECT_FALSE(r.error) << i << " " << r.error.message() << " " << r.error_detail;
+            EXPECT_EQ(r.http_status, 201u) << i;
+        }
+    }
+    const auto stats = hub.stats();
+    EXPECT_EQ(stats.sent, 9u);
+    EXPECT_EQ(stats.failed_send_path, 1u);
+    EXPECT_EQ(stats.queue_depth, 0u);
+    EXPECT_EQ(stats.connections_opened, 2u);  // the one that threw was replaced
+    EXPECT_EQ(stat(sim, "/accepted"), n);     // the hook ran after the hub had accepted n3
+}
+
+TEST(sender, a_request_that_cannot_be_built_fails_with_send_path_failed_and_nothing_hangs) {
+    hubsim_process sim;
+    worker_pool pool(1);
+    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 1));
+    // Beast refuses header values over 65,535 bytes with an exception; async_send_prepared skips the
+    // validation that would have caught it.
+    auto too_big = apple(0);
+    too_big.device_handle = std::string(70'000, 'd');
+    auto failed = hub.async_send_prepared(
+        too_big, boost::asio::use_future([](boost::system::error_code, send_result r) { return r; }));
+    ASSERT_EQ(failed.wait_for(seconds{10}), std::future_status::ready);
+    const auto r = failed.get();
+    EXPECT_EQ(r.error, errc::send_path_failed);
+    EXPECT_THAT(r.error_detail, HasSubstr("building the request failed"));
+    // The only connection carries on with the next ones.
+    constexpr int n = 5;
+    completions done(n);
+    for (int i = 0; i < n; ++i) {
+        hub.async_send(apple(i + 1), done.handler(i));
+    }
+    ASSERT_TRUE(done.wait(seconds{10}));
+    for (int i = 0; i < n; ++i) {
+        EXPECT_FALSE(done.result(i).error) << done.result(i).error_detail;
+    }
+    EXPECT_LT(time_of([&] { hub.stop(seconds{5}); }), seconds{2});
+    EXPECT_EQ(hub.stats().failed_send_path, 1u);
+    EXPECT_EQ(hub.stats().sent, 5u);
+    EXPECT_EQ(stat(sim, "/accepted"), n);
+}
+
+TEST(sender, stop_is_bounded_while_connecting_to_an_unreachable_hub) {
+    namespace asio = boost::asio;
+    using asio::ip::tcp;
+    asio::io_context ioc;
+    // A hub whose listener never accepts: TCP completes in the kernel, the TLS handshake never does.
+    tcp::acceptor silent(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    // A hub that refuses: a bound socket that does not listen.
+    tcp::socket refusing(ioc);
+    refusing.open(tcp::v4());
+    refusing.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+
+    worker_pool pool(1);
+    hub_client_config config;
+    config.connections = 1;
+    config.timeouts.connect = seconds{60};
+    config.timeouts.handshake = seconds{60};
+    config.reconnect.backoff_base = seconds{60};  // after a refusal, a long back-off
+    config.reconnect.backoff_cap = seconds{60};
+    notification_hub handshaking(
+        pool, connection_string_for_port(silent.local_endpoint().port()), "hub", config);
+    notification_hub backing_off(
+        pool, connection_string_for_port(refusing.local_endpoint().port()), "hub", config);
+    constexpr int n = 3;
+    completions a(n), b(n);
+    for (int i = 0; i < n; ++i) {
+        handshaking.async_send(apple(i), a.handler(i));
+        backing_off.async_send(apple(i), b.handler(i));
+    }
+    ASSERT_TRUE(poll_until([&] { return backing_off.stats().connections_failed >= 1; }, seconds{10}));
+    const auto drain = milliseconds{200};
+    EXPECT_LT(time_of([&] { handshaking.stop(drain); }), drain + seconds{2});
+    EXPECT_LT(time_of([&] { backing_off.stop(drain); }), drain + seconds{2});
+    // Nothing was ever sent: every notification says so, once.
+    for (auto* c : {&a, &b}) {
+        ASSERT_TRUE(c->wait(seconds{1}));
+        EXPECT_EQ(c->count(errc::shutting_down), n);
+        for (int i = 0; i < n; ++i) {
+            EXPECT_EQ(c->calls(i), 1);
+        }
+    }
+    EXPECT_EQ(handshaking.stats().queue_depth, 0u);
+    EXPECT_EQ(backing_off.stats().queue_depth, 0u);
+}
+
+TEST(sender, in_flight_requests_at_stop_complete_as_outcome_unknown) {
+    hubsim_process sim(hubsim_options{.args = {"--latency", "5000"}});
+    worker_pool pool(1);
+    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 2));
+    constexpr int n = 3;  // two on the wire, one waiting
+    completions done(n);
+    for (int i = 0; i < n; ++i) {
+        hub.async_send(apple(i), done.handler(i));
+    }
+    ASSERT_TRUE(sim.wait_for_stat("/accepted", 2, seconds{10}));
+    const auto drain = milliseconds{200};
+    EXPECT_LT(time_of([&] { hub.stop(drain); }), drain + seconds{2});  // not the hub's 5 s
+    ASSERT_TRUE(done.wait(seconds{1}));
+    // The hub has the two on the wire: "not sent" would invite a duplicate.
+    EXPECT_EQ(done.count(errc::outcome_unknown), 2);
+    EXPECT_EQ(done.count(errc::shutting_down), 1);
+    for (int i = 0; i < n; ++i) {
+        EXPECT_EQ(done.calls(i), 1);
+        if (done.result(i).error == errc::outcome_unknown) {
+            EXPECT_THAT(done.result(i).error_detail, HasSubstr("may have accepted it"));
+        }
+    }
+    const auto stats = hub.stats();
+    EXPECT_EQ(stats.outcome_unknown, 2u);
+    EXPECT_EQ(stats.failed_shutdown, 1u);
+    EXPECT_EQ(stats.queue_depth, 0u);
 }
 
 }  // namespace
