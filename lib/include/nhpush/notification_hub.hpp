@@ -105,7 +105,8 @@ public:
      * @brief Validates, queues and sends `n`; completes once with the final result.
      *
      * Fails at once with errc::invalid_notification (error_detail says why), errc::queue_full or
-     * errc::shutting_down. Accepts any Asio completion token (callback, use_awaitable, use_future,
+     * errc::shutting_down. Completes exactly once even if a step of sending throws (then with
+     * errc::send_path_failed). Accepts any Asio completion token (callback, use_awaitable, use_future,
      * deferred).
      */
     template <class CompletionToken>
@@ -230,8 +231,10 @@ public:
 
     /**
      * @brief Stops taking work, lets queued and in-flight notifications finish for up to `drain`,
-     * then fails what is left with errc::shutting_down. Blocks until every notification has its
-     * result. Idempotent. Not from the pool's threads.
+     * then interrupts every connection and fails what is left: errc::outcome_unknown for a request
+     * on the wire (the hub may have it), errc::shutting_down for one never sent. Returns shortly
+     * after `drain` whatever the hub does, once every notification has its result. Idempotent.
+     * Not from the pool's threads.
      */
     void stop(std::chrono::milliseconds drain);
 

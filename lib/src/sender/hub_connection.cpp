@@ -325,6 +325,7 @@ asio::awaitable<void> hub_connection::process(item_in_hand& item) {
     item.step(send_step::waiting);
     co_await wait_turn();
     if (shard_.closing()) {
+        item.result().error_detail = "the sender stopped before this notification was sent";
         item.finish(make_error_code(errc::shutting_down));
         co_return;
     }

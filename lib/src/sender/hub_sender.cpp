@@ -141,6 +141,11 @@ void shard::push(work_item item) {
 }
 
 void shard::push_front(work_item item) {
+    if (closing_) {
+        // Handed back after close() emptied the queue (an answer that raced the stop): nobody
+        // would take it any more.
+        return not_sent_at_stop(item);
+    }
     ready_.push_front(std::move(item));
     update_oldest();
     wake_one();
@@ -166,6 +171,9 @@ asio::awaitable<std::optional<work_item>> shard::take(hub_connection& c) {
 }
 
 void shard::retry_later(work_item item, steady::duration delay) {
+    if (closing_) {
+        return not_sent_at_stop(item);
+    }
     delayed_.emplace(steady::now() + delay, std::move(item));
     arm_retry_timer();
 }
@@ -247,6 +255,11 @@ void shard::finish(work_item& item, error_code ec) {
     }
     owner_.item_left(stats.queue_depth.fetch_sub(1));
     complete(std::move(item.completion.handler), ec, std::move(r));
+}
+
+void shard::not_sent_at_stop(work_item& item) {
+    item.result().error_detail = "the sender stopped before this notification was sent";
+    finish(item, make_error_code(errc::shutting_down));
 }
 
 void shard::fail_all_ready(error_code ec, const std::string& detail) {

@@ -84,11 +84,14 @@ public:
     /// Waits for work; nullopt once the shard is closing.
     boost::asio::awaitable<std::optional<work_item>> take(hub_connection& c);
     std::optional<work_item> try_take();
-    /// Queues `item` again after `delay`.
+    /// Queues `item` again after `delay`. push_front and retry_later complete the item instead
+    /// once the shard is closing.
     void retry_later(work_item item, steady::duration delay);
     /// Completes `item` with `ec` (empty: sent): counts it and leaves the queue. Every completion of
     /// an accepted item goes through here.
     void finish(work_item& item, boost::system::error_code ec);
+    /// Completes `item` with shutting_down: the sender stopped before it was sent.
+    void not_sent_at_stop(work_item& item);
     /// Fails every queued item with `ec` (used for certificate failures).
     void fail_all_ready(boost::system::error_code ec, const std::string& detail);
 

@@ -23,6 +23,9 @@ std::string_view describe(send_step s) noexcept {
 }
 
 void item_in_hand::fail_unexpected(std::string_view what) {
+    if (!held_) {
+        return;  // it threw after the item was completed or handed on (a completion handler, say)
+    }
     result().error_detail = fmt::format("{} failed: {}", describe(step_), what);
     finish(make_error_code(errc::send_path_failed));
 }

@@ -60,7 +60,8 @@ public:
         held_ = false;
         return std::move(item_);
     }
-    /// Completes the item with send_path_failed: "<step> failed: <what>".
+    /// Completes the item with send_path_failed: "<step> failed: <what>"; nothing if it is no
+    /// longer held.
     void fail_unexpected(std::string_view what);
 
 private:
