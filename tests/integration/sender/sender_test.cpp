@@ -574,6 +574,36 @@ TEST(sender, stop_is_bounded_while_connecting_to_an_unreachable_hub) {
     EXPECT_EQ(backing_off.stats().queue_depth, 0u);
 }
 
+TEST(sender, stop_is_bounded_while_the_hub_is_paused_or_rate_limited) {
+    hubsim_process sim(hubsim_options{.args = {"--fail-429", "1", "--retry-after-429", "3600"}});
+    worker_pool pool(1);
+    auto paused_config = config_for(sim, 2);
+    paused_config.retry.backoff_cap = seconds{60};  // a minute's pause
+    notification_hub paused(pool, sim.connection_string(), "hub", paused_config);
+    auto limited_config = config_for(sim, 1);
+    limited_config.rate_limit = 0.01;  // one every 100 s, after the first
+    notification_hub limited(pool, sim.connection_string(), "hub", limited_config);
+    constexpr int n = 3;
+    completions a(n), b(n);
+    for (int i = 0; i < n; ++i) {
+        paused.async_send(apple(i), a.handler(i));
+    }
+    ASSERT_TRUE(poll_until([&] { return paused.stats().throttle_pauses >= 1; }, seconds{10}));
+    sim.set_faults("{}");
+    for (int i = 0; i < n; ++i) {
+        limited.async_send(apple(i), b.handler(i));
+    }
+    ASSERT_TRUE(poll_until([&] { return limited.stats().sent >= 1; }, seconds{10}));
+    const auto drain = milliseconds{200};
+    EXPECT_LT(time_of([&] { paused.stop(drain); }), drain + seconds{2});
+    EXPECT_LT(time_of([&] { limited.stop(drain); }), drain + seconds{2});
+    ASSERT_TRUE(a.wait(seconds{1}));
+    ASSERT_TRUE(b.wait(seconds{1}));
+    EXPECT_EQ(a.count(errc::shutting_down), n);  // answered 429 or never sent: not sent
+    EXPECT_EQ(b.count({}), 1);
+    EXPECT_EQ(b.count(errc::shutting_down), n - 1);
+}
+
 TEST(sender, in_flight_requests_at_stop_complete_as_outcome_unknown) {
     hubsim_process sim(hubsim_options{.args = {"--latency", "5000"}});
     worker_pool pool(1);
