@@ -236,6 +236,7 @@ hub_config read_hub(const toml::table& table, const std::string& path) {
     r.read("max_attempts", h.max_attempts);
     r.read("backoff_base", h.backoff_base);
     r.read("backoff_cap", h.backoff_cap);
+    r.read("throttle_pause", h.throttle_pause);
     r.read("deadline", h.deadline);
     r.read("sas_token_lifetime", h.sas_token_lifetime);
     r.read("sas_renew_margin", h.sas_renew_margin);
@@ -383,6 +384,7 @@ void validate_hub(const std::string& name, const hub_config& h) {
         throw config_error(
             fmt::format("{} must not be less than {}", key("backoff_cap"), key("backoff_base")));
     }
+    check_range(key("throttle_pause"), h.throttle_pause, 0, 3'600'000);
     check_range(key("deadline"), h.deadline, 1, 604'800);
     check_range(key("sas_token_lifetime"), h.sas_token_lifetime, 10, 31'536'000);
     check_range(key("sas_renew_margin"), h.sas_renew_margin, 0, 31'536'000);

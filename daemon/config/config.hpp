@@ -116,6 +116,9 @@ struct hub_config {
     std::chrono::milliseconds backoff_base{500};
     /** @brief Milliseconds no retry delay exceeds, the hub's Retry-After included. */
     std::chrono::milliseconds backoff_cap{60'000};
+    /** @brief Milliseconds the whole hub pauses after a throttling answer without Retry-After
+     *  (at most backoff_cap); 0 = no pause. */
+    std::chrono::milliseconds throttle_pause{10'000};
     /// @}
 
     /** @brief Seconds a notification may take from submission to being sent; then it fails with

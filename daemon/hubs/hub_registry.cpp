@@ -29,6 +29,7 @@ hub_client_config to_client_config(const config::hub_config& h) {
     c.retry.max_attempts = h.max_attempts;
     c.retry.backoff_base = h.backoff_base;
     c.retry.backoff_cap = h.backoff_cap;
+    c.retry.throttle_default_pause = h.throttle_pause;
     c.connection_max_age = h.connection_max_age;
     c.notification_deadline = h.deadline;
     c.ca_file = h.ca_file;

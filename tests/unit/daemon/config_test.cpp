@@ -178,6 +178,8 @@ INSTANTIATE_TEST_SUITE_P(
         bad_config{"max_attempts = 0\n", "hubs.main.max_attempts must be between 1 and 100"},
         bad_config{"backoff_base = 2000\nbackoff_cap = 1000\n",
                    "hubs.main.backoff_cap must not be less than hubs.main.backoff_base"},
+        bad_config{"throttle_pause = -1\n",
+                   "hubs.main.throttle_pause must be between 0 and 3600000 milliseconds"},
         bad_config{"deadline = 0\n", "hubs.main.deadline must be between 1 and 604800 seconds"},
         bad_config{"sas_token_lifetime = 60\nsas_renew_margin = 60\n",
                    "hubs.main.sas_renew_margin must be less than hubs.main.sas_token_lifetime"},

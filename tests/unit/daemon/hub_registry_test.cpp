@@ -36,6 +36,7 @@ TEST(hub_registry, to_client_config_maps_every_key) {
     h.max_attempts = 5;
     h.backoff_base = 17ms;
     h.backoff_cap = 18ms;
+    h.throttle_pause = 9ms;
     h.deadline = 19s;
     h.sas_token_lifetime = 20s;
     h.sas_renew_margin = 5s;
@@ -54,6 +55,7 @@ TEST(hub_registry, to_client_config_maps_every_key) {
     EXPECT_EQ(c.retry.max_attempts, 5);
     EXPECT_EQ(c.retry.backoff_base, 17ms);
     EXPECT_EQ(c.retry.backoff_cap, 18ms);
+    EXPECT_EQ(c.retry.throttle_default_pause, 9ms);
     EXPECT_EQ(c.notification_deadline, 19s);
     EXPECT_EQ(c.sas.lifetime, 20s);
     EXPECT_EQ(c.sas.renew_margin, 5s);
