@@ -2,7 +2,7 @@
 
 #include "detail/text.hpp"
 #include "detail/time_parse.hpp"
-#include "detail/xml.hpp"
+#include "detail/xml_document.hpp"
 
 #include <boost/url/parse.hpp>
 
@@ -66,13 +66,24 @@ std::optional<sys_seconds> parse_imf_fixdate(std::string_view s) {
     return sys_days{ymd} + hours{h} + minutes{mi} + seconds{se};
 }
 
+// The root element of `body` if it is an XML document whose root has local name `name`.
+pugi::xml_node xml_root(std::string_view body, std::string_view name, pugi::xml_document& doc) {
+    // Most answers (every 201 without a test send) have no body: no parser for them.
+    if (body.find('<') == std::string_view::npos || detail::parse_xml_document(body, doc)) {
+        return {};
+    }
+    const auto root = doc.document_element();
+    return detail::local_name(root) == name ? root : pugi::xml_node{};
+}
+
 void read_error_body(std::string_view body, hub_response& out) {
     if (body.empty()) {
         return;
     }
-    if (const auto error = detail::find_element(body, "Error"); error.found()) {
-        out.error_code = detail::element_text(error.inner, "Code");
-        out.error_detail = detail::element_text(error.inner, "Detail");
+    pugi::xml_document doc;
+    if (const auto error = xml_root(body, "Error", doc)) {
+        out.error_code = detail::child_text(error, "Code");
+        out.error_detail = detail::child_text(error, "Detail");
         return;
     }
     // Not NH's XML (a gateway's HTML or text): keep the start of it for a person to read.
@@ -116,20 +127,22 @@ std::string notification_id_from_location(std::string_view location) {
 }
 
 std::optional<test_send_outcome> parse_test_send_outcome(std::string_view xml) {
-    const auto root = detail::find_element(xml, "NotificationOutcome");
-    if (!root.found()) {
+    pugi::xml_document doc;
+    const auto root = xml_root(xml, "NotificationOutcome", doc);
+    if (!root) {
         return std::nullopt;
     }
     test_send_outcome out;
-    detail::parse_decimal(detail::trim(detail::find_element(root.inner, "Success").inner), out.success);
-    detail::parse_decimal(detail::trim(detail::find_element(root.inner, "Failure").inner), out.failure);
-    const auto results = detail::find_element(root.inner, "Results").inner;
-    for (auto r = detail::find_element(results, "RegistrationResult"); r.found();
-         r = detail::find_element(results, "RegistrationResult", r.end)) {
-        out.results.push_back({detail::element_text(r.inner, "ApplicationPlatform"),
-                               detail::element_text(r.inner, "PnsHandle"),
-                               detail::element_text(r.inner, "RegistrationId"),
-                               detail::element_text(r.inner, "Outcome")});
+    detail::parse_decimal(detail::trim(detail::child_text(root, "Success")), out.success);
+    detail::parse_decimal(detail::trim(detail::child_text(root, "Failure")), out.failure);
+    for (const auto& r : detail::child_element(root, "Results").children()) {
+        if (detail::local_name(r) != "RegistrationResult") {
+            continue;
+        }
+        out.results.push_back({detail::child_text(r, "ApplicationPlatform"),
+                               detail::child_text(r, "PnsHandle"),
+                               detail::child_text(r, "RegistrationId"),
+                               detail::child_text(r, "Outcome")});
     }
     return out;
 }

@@ -180,4 +180,66 @@ TEST(classify, parses_a_test_send_with_no_targets) {
     EXPECT_TRUE(outcome->results.empty());
 }
 
+hub_response error_answer(std::string body) {
+    hub_response_message res{http::status::bad_request, 11};
+    res.body() = std::move(body);
+    return classify_response(res, now);
+}
+
+TEST(response, parses_error_xml_with_pugixml_whatever_the_namespace_prefix) {
+    const auto r = error_answer(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+        "<a:Error xmlns:a=\"http://schemas.microsoft.com/netservices/2010/10/servicebus/connect\" "
+        "xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\">\n"
+        "  <a:Code>400</a:Code>\n  <a:Detail>Bad &quot;tags&quot; &#x26; more</a:Detail>\n</a:Error>");
+    EXPECT_EQ(r.error_code, "400");
+    EXPECT_EQ(r.error_detail, "Bad \"tags\" & more");
+}
+
+TEST(response, parses_error_xml_with_cdata_and_elements_in_any_order) {
+    const auto r = error_answer("<Error><Detail><![CDATA[a <raw> detail]]></Detail><Code>413</Code></Error>");
+    EXPECT_EQ(r.error_code, "413");
+    EXPECT_EQ(r.error_detail, "a <raw> detail");
+}
+
+TEST(response, an_error_body_that_is_not_well_formed_xml_is_kept_as_text) {
+    const auto truncated = error_answer("<Error><Code>400</Code><Detail>cut off");
+    EXPECT_TRUE(truncated.error_code.empty());
+    EXPECT_EQ(truncated.error_detail, "<Error><Code>400</Code><Detail>cut off");
+
+    const auto other_root = error_answer("<Fault><Code>1</Code></Fault>");
+    EXPECT_TRUE(other_root.error_code.empty());
+    EXPECT_EQ(other_root.error_detail, "<Fault><Code>1</Code></Fault>");
+
+    const auto html = error_answer("<html><body><h1>Error</h1>" + std::string(600, 'x') + "</body></html>");
+    EXPECT_EQ(html.error_detail.size(), 512u);
+}
+
+TEST(response, parses_a_test_send_outcome_with_prefixes_and_whitespace) {
+    const auto outcome = parse_test_send_outcome(
+        "<s:NotificationOutcome "
+        "xmlns:s=\"http://schemas.microsoft.com/netservices/2010/10/servicebus/connect\">\n"
+        "  <s:Success> 2 </s:Success>\n  <s:Failure>0</s:Failure>\n  <s:Results>\n"
+        "    <s:RegistrationResult><s:ApplicationPlatform>apple</s:ApplicationPlatform>"
+        "<s:PnsHandle>ab</s:PnsHandle><s:RegistrationId>1</s:RegistrationId>"
+        "<s:Outcome>sent &amp; done</s:Outcome></s:RegistrationResult>\n"
+        "    <!-- a comment -->\n"
+        "    "
+        "<s:RegistrationResult><s:ApplicationPlatform>fcmv1</s:ApplicationPlatform></s:RegistrationResult>\n"
+        "  </s:Results>\n</s:NotificationOutcome>");
+    ASSERT_TRUE(outcome);
+    EXPECT_EQ(outcome->success, 2);
+    ASSERT_EQ(outcome->results.size(), 2u);
+    EXPECT_EQ(outcome->results[0].outcome, "sent & done");
+    EXPECT_EQ(outcome->results[1].platform, "fcmv1");
+    EXPECT_TRUE(outcome->results[1].pns_handle.empty());
+}
+
+TEST(response, a_body_that_is_not_a_notification_outcome_has_no_test_outcome) {
+    EXPECT_FALSE(parse_test_send_outcome(""));
+    EXPECT_FALSE(parse_test_send_outcome("not xml"));
+    EXPECT_FALSE(parse_test_send_outcome("<NotificationOutcome><Success>1</Success>"));
+    EXPECT_FALSE(parse_test_send_outcome("<Error><Code>400</Code></Error>"));
+}
+
 }  // namespace
