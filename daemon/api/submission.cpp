@@ -56,11 +56,6 @@ api_error wrong_type(std::string field, std::string_view expected, const json_va
     return error(api_errc::invalid_field, std::move(field), std::move(message));
 }
 
-bool has_control_char(std::string_view s) {
-    return std::any_of(
-        s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-}
-
 /// True if the JSON value nests deeper than `limit` (arrays and objects); stops early.
 bool nests_deeper_than(const json_value& v, std::size_t limit) {
     if (!v.IsObject() && !v.IsArray()) {
@@ -231,10 +226,7 @@ std::optional<api_error> check_device_handle(std::string field, const json_value
         auto message = fmt::format("{} is empty", field);
         return error(api_errc::invalid_field, std::move(field), std::move(message));
     }
-    if (has_control_char(view(v))) {
-        auto message = fmt::format("{} contains a control character", field);
-        return error(api_errc::invalid_field, std::move(field), std::move(message));
-    }
+    // Its bytes and length are checked by the library's header gate, in prepare_notification.
     return std::nullopt;
 }
 

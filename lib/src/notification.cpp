@@ -1,5 +1,7 @@
 #include "nhpush/notification.hpp"
 
+#include "nhpush/header_field.hpp"
+
 #include "detail/text.hpp"
 
 #include <fmt/format.h>
@@ -42,21 +44,6 @@ const format_info& info(notification_format f) {
     return formats[static_cast<std::size_t>(f)];
 }
 
-// Headers nhpush sets itself from the notification's fields; a caller may not override them.
-constexpr std::string_view reserved_headers[] = {
-    "Authorization",
-    "Content-Type",
-    "Content-Length",
-    "Host",
-    "Transfer-Encoding",
-    "Connection",
-    "User-Agent",
-    "ServiceBusNotification-Format",
-    "ServiceBusNotification-Tags",
-    "ServiceBusNotification-DeviceHandle",
-    "ServiceBusNotification-ScheduleTime",
-};
-
 constexpr std::string_view apns_push_types[] = {"alert",
                                                 "background",
                                                 "voip",
@@ -73,37 +60,18 @@ bool contains(const Range& range, std::string_view value) {
     return std::find(std::begin(range), std::end(range), value) != std::end(range);
 }
 
-bool is_token_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
 validation_error header_error(std::string_view name, std::string message) {
     return {fmt::format("headers.{}", name), std::move(message)};
 }
 
-std::optional<validation_error> check_header_syntax(const header& h) {
-    if (h.name.empty() || !std::all_of(h.name.begin(), h.name.end(), is_token_char)) {
-        return validation_error{"headers", fmt::format("header name '{}' is not a valid HTTP token", h.name)};
-    }
-    if (h.value.find_first_of("\r\n\0", 0, 3) != std::string::npos) {
-        return header_error(h.name, "header value contains a line break or NUL");
-    }
-    for (auto reserved : reserved_headers) {
-        if (iequals(h.name, reserved)) {
-            return header_error(h.name,
-                                fmt::format("header '{}' is set by nhpush and cannot be given", h.name));
-        }
-    }
+// Called after check_header_fields: names are tokens and values hold no control bytes, so the
+// messages below may quote them.
+std::optional<validation_error> check_known_header_value(const header& h) {
+    std::int64_t number = 0;
     if (iequals(h.name, "ServiceBusNotification-ApnsExpiry")) {
         return header_error(h.name,
                             "unknown header; the service's name is ServiceBusNotification-Apns-Expiry");
     }
-    return std::nullopt;
-}
-
-std::optional<validation_error> check_header_value(const header& h) {
-    std::int64_t number = 0;
     if (iequals(h.name, "apns-priority") && h.value != "5" && h.value != "10") {
         return header_error(h.name, fmt::format("apns-priority must be 5 or 10, not '{}'", h.value));
     }
@@ -129,15 +97,12 @@ std::optional<validation_error> check_header_value(const header& h) {
 std::optional<validation_error> check_headers(const notification& n) {
     for (std::size_t i = 0; i < n.headers.size(); ++i) {
         const auto& h = n.headers[i];
-        if (auto e = check_header_syntax(h)) {
-            return e;
-        }
         for (std::size_t j = 0; j < i; ++j) {
             if (iequals(n.headers[j].name, h.name)) {
                 return header_error(h.name, "header given twice");
             }
         }
-        if (auto e = check_header_value(h)) {
+        if (auto e = check_known_header_value(h)) {
             return e;
         }
     }
@@ -357,13 +322,10 @@ std::optional<validation_error> check_targeting(const notification& n,
                                                 notification_limits::max_batch_handles)};
         }
         for (std::size_t i = 0; i < n.device_handles.size(); ++i) {
-            if (detail::trim(n.device_handles[i]).empty()) {
+            if (n.device_handles[i].empty()) {
                 return validation_error{fmt::format("device_handles[{}]", i), "device handle is empty"};
             }
         }
-    }
-    if (direct && n.device_handle.find_first_of("\r\n") != std::string::npos) {
-        return validation_error{"device_handle", "device handle contains a line break"};
     }
     if (!n.tags.empty()) {
         if (auto e = validate_tag_expression(n.tags)) {
@@ -427,13 +389,21 @@ std::string_view content_type_of(const notification& n) noexcept {
 
 std::optional<validation_error> prepare_notification(notification& n,
                                                      std::chrono::system_clock::time_point now) {
+    // The bytes and lengths of every header first: later messages may then quote the values.
+    if (auto e = check_header_fields(n)) {
+        return e;
+    }
     if (auto e = check_headers(n)) {
         return e;
     }
     if (auto e = check_targeting(n, now)) {
         return e;
     }
-    return check_payload(n);
+    if (auto e = check_payload(n)) {
+        return e;
+    }
+    // The payload step may have added X-WNS-Type or the two MPNS headers.
+    return check_platform_header_count(n.headers.size());
 }
 
 }  // namespace nhpush

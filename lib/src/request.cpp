@@ -1,5 +1,7 @@
 #include "nhpush/request.hpp"
 
+#include "nhpush/header_field.hpp"
+
 #include <fmt/format.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -27,6 +29,22 @@ void set_common_headers(const hub_endpoint& ep, std::string_view authorization, 
 
 std::string path_segment(std::string_view id) {
     return boost::urls::encode(id, boost::urls::unreserved_chars);
+}
+
+// The same gate as prepare_notification's, again where the bytes are written: a notification
+// sent with async_send_prepared, or any future path, cannot put a line break into a header.
+void refuse_if(std::optional<validation_error> problem) {
+    if (problem) {
+        throw std::invalid_argument(fmt::format("{}: {}", problem->field, problem->message));
+    }
+}
+
+void refuse_bad_id(std::string_view id, std::string_view authorization) {
+    if (id.empty()) {
+        throw std::invalid_argument("id: a notification id is empty");
+    }
+    refuse_if(check_header_value("id", id, notification_id_rule));
+    refuse_if(check_header_value("Authorization", authorization, authorization_rule));
 }
 
 const std::string& send_target(const hub_endpoint& ep, const notification& n) {
@@ -105,6 +123,8 @@ void build_send_request(const hub_endpoint& ep,
                         const notification& n,
                         std::string_view authorization,
                         hub_request& req) {
+    refuse_if(check_header_fields(n));
+    refuse_if(check_header_value("Authorization", authorization, authorization_rule));
     req = hub_request{};
     req.version(11);
     req.method(http::verb::post);
@@ -137,6 +157,7 @@ void build_send_request(const hub_endpoint& ep,
 hub_request build_cancel_scheduled_request(const hub_endpoint& ep,
                                            std::string_view id,
                                            std::string_view authorization) {
+    refuse_bad_id(id, authorization);
     hub_request req{
         http::verb::delete_,
         fmt::format("/{}/schedulednotifications/{}?api-version={}", ep.hub, path_segment(id), ep.api_version),
@@ -149,6 +170,7 @@ hub_request build_cancel_scheduled_request(const hub_endpoint& ep,
 hub_request build_outcome_details_request(const hub_endpoint& ep,
                                           std::string_view id,
                                           std::string_view authorization) {
+    refuse_bad_id(id, authorization);
     hub_request req{http::verb::get,
                     fmt::format("/{}/messages/{}?api-version={}", ep.hub, path_segment(id), ep.api_version),
                     11};

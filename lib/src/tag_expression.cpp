@@ -2,6 +2,8 @@
 
 #include "nhpush/notification.hpp"
 
+#include "detail/text.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -18,6 +20,11 @@ constexpr int max_nesting = 32;
 bool is_tag_char(char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '@' || c == '#' || c == '.' ||
            c == ':' || c == '-';
+}
+
+// Only space and tab: CR, LF, VT and FF would end or fold the header line the expression goes into.
+bool is_space_or_tab(char c) {
+    return c == ' ' || c == '\t';
 }
 
 bool is_special_tag_value_char(char c) {
@@ -39,7 +46,7 @@ public:
             return error_;
         }
         if (!at_end()) {
-            return error_at(pos_, fmt::format("unexpected '{}'", text_[pos_]));
+            return error_at(pos_, fmt::format("unexpected {}", detail::describe_byte(text_[pos_])));
         }
         const int limit = only_or_ ? max_tags_or_only : max_tags_otherwise;
         if (tag_count_ > limit) {
@@ -57,7 +64,7 @@ private:
     bool starts_with(std::string_view s) const { return text_.substr(pos_).starts_with(s); }
 
     void skip_spaces() {
-        while (!at_end() && std::isspace(static_cast<unsigned char>(text_[pos_]))) {
+        while (!at_end() && is_space_or_tab(text_[pos_])) {
             ++pos_;
         }
     }
@@ -142,16 +149,18 @@ private:
                 ++pos_;
             }
             if (pos_ == start) {
-                return fail(
-                    start,
-                    fmt::format("'{}' cannot start a tag (allowed: A-Z a-z 0-9 _ @ # . : -)", text_[start]));
+                return fail(start,
+                            fmt::format("{} cannot start a tag (allowed: A-Z a-z 0-9 _ @ # . : -)",
+                                        detail::describe_byte(text_[start])));
             }
-            if (!at_end() && !std::isspace(static_cast<unsigned char>(text_[pos_])) && text_[pos_] != ')' &&
-                text_[pos_] != '|' && text_[pos_] != '&') {
+            if (!at_end() && !is_space_or_tab(text_[pos_]) && text_[pos_] != ')' && text_[pos_] != '|' &&
+                text_[pos_] != '&') {
+                // The tag is quoted with the bad character only when that one is printable.
+                const bool printable = detail::is_visible_ascii(text_[pos_]);
                 return fail(pos_,
-                            fmt::format("tag '{}' has a character Notification Hubs does not allow: '{}'",
-                                        text_.substr(start, pos_ - start + 1),
-                                        text_[pos_]));
+                            fmt::format("tag '{}' has a character Notification Hubs does not allow: {}",
+                                        text_.substr(start, pos_ - start + (printable ? 1 : 0)),
+                                        detail::describe_byte(text_[pos_])));
             }
         }
         if (pos_ - start > max_tag_length) {

@@ -84,9 +84,11 @@ struct notification_limits {
 /**
  * @brief Validates a notification and completes the headers the service needs.
  *
- * Infers `X-WNS-Type` from the XML root for windows and the MPNS headers for windowsphone when they
- * are not given, checks the payload against its format, the platform headers' values, the tag
- * expression, the targeting combination, and the schedule time (UTC, at most 7 days after `now`).
+ * First runs the header gate, check_header_fields() (header_field.hpp): no control bytes in the
+ * tags, device handles or platform headers, and each within its limit. Then infers `X-WNS-Type`
+ * from the XML root for windows and the MPNS headers for windowsphone when they are not given,
+ * checks the payload against its format, the platform headers' values, the tag expression, the targeting
+ * combination, and the schedule time (UTC, at most 7 days after `now`).
  *
  * @returns the first problem found, or nullopt when `n` is ready to send.
  */
@@ -105,7 +107,8 @@ std::string join_tags(std::vector<std::string> tags);
 /**
  * @brief Checks a tag expression as NH does: tags of at most 120 characters from
  * `[A-Za-z0-9_@#.:-]` or `$InstallationId:{…}` / `$UserId:{…}`; operators `&&`, `||`, `!` and
- * parentheses; at most 20 tags when only `||` is used, 6 otherwise.
+ * parentheses; at most 20 tags when only `||` is used, 6 otherwise. Only space and tab count as
+ * whitespace: CR, LF, VT and FF are refused, since the expression becomes a header value.
  * @returns the problem, with the 1-based character position, or nullopt.
  */
 std::optional<validation_error> validate_tag_expression(std::string_view expression);

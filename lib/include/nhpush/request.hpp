@@ -58,6 +58,9 @@ inline constexpr std::string_view batch_boundary = "nh-batch-multipart-boundary"
  * Chooses the operation from the targeting: direct batch, direct, scheduled, test or tag/broadcast
  * send. `req` is reset first, so one object can be reused for many requests.
  * @pre prepare_notification(n) returned no error.
+ * @throws std::invalid_argument, naming the field and the problem, if a value that becomes a
+ *         header fails check_header_fields() or `authorization` fails authorization_rule (the
+ *         same checks prepare_notification() makes; `req` is then left as it was).
  */
 void build_send_request(const hub_endpoint& ep,
                         const notification& n,
@@ -67,12 +70,19 @@ void build_send_request(const hub_endpoint& ep,
 /** @brief The multipart/mixed body of a direct batch send (nh-rest.md §3.4). */
 std::string make_batch_body(const notification& n);
 
-/** @brief `DELETE /hub/schedulednotifications/{id}`. */
+/**
+ * @brief `DELETE /hub/schedulednotifications/{id}`.
+ * @throws std::invalid_argument if `id` is empty or fails notification_id_rule, or `authorization`
+ *         fails authorization_rule.
+ */
 hub_request build_cancel_scheduled_request(const hub_endpoint& ep,
                                            std::string_view id,
                                            std::string_view authorization);
 
-/** @brief `GET /hub/messages/{id}`: per-message telemetry. */
+/**
+ * @brief `GET /hub/messages/{id}`: per-message telemetry.
+ * @throws std::invalid_argument as build_cancel_scheduled_request().
+ */
 hub_request build_outcome_details_request(const hub_endpoint& ep,
                                           std::string_view id,
                                           std::string_view authorization);

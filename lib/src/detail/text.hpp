@@ -5,6 +5,7 @@
 #include <cctype>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace nhpush::detail {
 
@@ -27,6 +28,39 @@ inline bool iequals(std::string_view a, std::string_view b) {
 inline std::string to_lower(std::string_view s) {
     std::string out(s);
     std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+    return out;
+}
+
+/// 0x21–0x7E: printable, and not whitespace.
+inline bool is_visible_ascii(char c) {
+    const auto b = static_cast<unsigned char>(c);
+    return b > 0x20 && b < 0x7f;
+}
+
+/// A byte for a message: `'%'` when printable ASCII, else `byte 0x0D (CR)`, so that a message
+/// never carries a control byte itself.
+inline std::string describe_byte(char c) {
+    if (is_visible_ascii(c)) {
+        return std::string{'\'', c, '\''};
+    }
+    const auto b = static_cast<unsigned char>(c);
+    constexpr std::pair<unsigned char, const char*> names[] = {{0x00, "NUL"},
+                                                               {0x09, "HTAB"},
+                                                               {0x0a, "LF"},
+                                                               {0x0b, "VT"},
+                                                               {0x0c, "FF"},
+                                                               {0x0d, "CR"},
+                                                               {0x20, "SP"},
+                                                               {0x7f, "DEL"}};
+    constexpr char hex[] = "0123456789ABCDEF";
+    std::string out = "byte 0x";
+    out += hex[b >> 4];
+    out += hex[b & 0xf];
+    for (auto [value, name] : names) {
+        if (value == b) {
+            out = out + " (" + name + ")";
+        }
+    }
     return out;
 }
 

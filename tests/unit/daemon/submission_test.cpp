@@ -240,7 +240,7 @@ INSTANTIATE_TEST_SUITE_P(
         bad_submission{R"({)" BASE R"(,"device_handle":"a\u0000b"})",
                        api_errc::invalid_field,
                        "device_handle",
-                       "device_handle contains a control character"},
+                       "byte 0x00 (NUL) at position 2: a device handle may hold only visible ASCII"},
         // Tags: an empty list must not turn into a broadcast.
         bad_submission{R"({)" BASE R"(,"tags":[]})",
                        api_errc::invalid_tags,
@@ -283,6 +283,19 @@ INSTANTIATE_TEST_SUITE_P(
                        api_errc::invalid_header,
                        "headers.X-WNS-Type",
                        "X-WNS-Type is required"},
+        // The library's header gate, in the same shape.
+        bad_submission{R"({)" BASE R"(,"tags":"\r\nX-Anything:x || user:42"})",
+                       api_errc::invalid_tags,
+                       "tags",
+                       "byte 0x0D (CR) at position 1"},
+        bad_submission{R"({)" BASE R"(,"headers":{"apns-id":"a\r\nContent-Length: 0"}})",
+                       api_errc::invalid_header,
+                       "headers.apns-id",
+                       "byte 0x0D (CR) at position 2"},
+        bad_submission{R"({)" BASE R"(,"device_handles":["a","b\u007f"]})",
+                       api_errc::invalid_field,
+                       "device_handles[1]",
+                       "byte 0x7F (DEL) at position 2"},
         bad_submission{R"({"hub":"main","format":"apple","payload":{"aps":{"alert":")" +
                            std::string(5000, 'x') + R"("}}})",
                        api_errc::payload_too_large,

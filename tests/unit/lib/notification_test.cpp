@@ -196,7 +196,7 @@ TEST(prepare, sample_bug_6_misspelled_apns_expiry_header_is_refused_with_the_rig
 
 TEST(prepare, refuses_header_injection_and_reserved_headers) {
     EXPECT_THAT(message_of(make(notification_format::apple, "{}", {{"apns-id", "a\r\nAuthorization: x"}})),
-                HasSubstr("line break"));
+                HasSubstr("byte 0x0D (CR) at position 2"));
     EXPECT_THAT(message_of(make(notification_format::apple, "{}", {{"Bad Name", "x"}})),
                 HasSubstr("not a valid HTTP token"));
     EXPECT_THAT(message_of(make(notification_format::apple, "{}", {{"authorization", "x"}})),
@@ -205,6 +205,66 @@ TEST(prepare, refuses_header_injection_and_reserved_headers) {
                 HasSubstr("set by nhpush"));
     EXPECT_THAT(message_of(make(notification_format::apple, "{}", {{"apns-id", "1"}, {"APNS-ID", "2"}})),
                 HasSubstr("given twice"));
+}
+
+// prepare_notification runs the same gate as build_send_request, and names the field.
+TEST(prepare, refuses_hostile_bytes_in_every_header_field) {
+    const std::string hostile[] = {
+        "\r", "\n", "\r\nX-Anything: x", std::string("\0", 1), "\x01", "\x7f", "\v", "\f"};
+    for (const auto& bad : hostile) {
+        auto tags = make(notification_format::apple, "{}");
+        tags.tags = "user:42" + bad;
+        EXPECT_EQ(field_of(tags), "tags");
+        EXPECT_THAT(message_of(tags), HasSubstr("at position 8: a tag expression may hold only"));
+
+        auto direct = make(notification_format::apple, "{}");
+        direct.device_handle = "0123" + bad;
+        EXPECT_EQ(field_of(direct), "device_handle");
+        EXPECT_THAT(message_of(direct), HasSubstr("at position 5: a device handle may hold only"));
+
+        auto batch = make(notification_format::apple, "{}");
+        batch.device_handles = {"h0", "h1", "h2", bad + "h3"};
+        EXPECT_EQ(field_of(batch), "device_handles[3]");
+
+        EXPECT_EQ(field_of(make(notification_format::apple, "{}", {{"apns-topic", "com.example" + bad}})),
+                  "headers.apns-topic");
+    }
+    auto injected = make(notification_format::template_, R"({"m":"x"})");
+    injected.tags = "\r\nX-Anything:x || user:42";
+    EXPECT_EQ(message_of(injected),
+              "byte 0x0D (CR) at position 1: a tag expression may hold only visible ASCII characters, spaces "
+              "and tabs");
+}
+
+TEST(prepare, fields_over_their_limit_are_refused_with_length_and_limit) {
+    auto direct = make(notification_format::apple, "{}");
+    direct.device_handle = std::string(70000, 'a');
+    EXPECT_EQ(message_of(direct), "a device handle is 70000 bytes long; the limit is 2048");
+    direct.device_handle = std::string(2048, 'a');
+    EXPECT_EQ(field_of(direct), "ok");
+
+    auto padded = make(notification_format::apple, "{}");
+    padded.tags = "a" + std::string(4095, ' ');
+    EXPECT_EQ(field_of(padded), "ok");
+    padded.tags += " ";
+    EXPECT_EQ(message_of(padded), "a tag expression is 4097 bytes long; the limit is 4096");
+
+    EXPECT_EQ(
+        message_of(make(notification_format::apple, "{}", {{"apns-collapse-id", std::string(1025, 'x')}})),
+        "a header value is 1025 bytes long; the limit is 1024");
+}
+
+// X-WNS-Type or the two MPNS headers that prepare adds count like the caller's own.
+TEST(prepare, inferred_headers_count_towards_the_header_limit) {
+    std::vector<header> fifteen;
+    for (int i = 0; i < 15; ++i) {
+        fifteen.push_back({"X-Custom-" + std::to_string(i), "v"});
+    }
+    auto toast = make(notification_format::windows, "<toast/>", fifteen);
+    EXPECT_EQ(field_of(toast), "ok");  // 15 + X-WNS-Type
+    auto mpns =
+        make(notification_format::windowsphone, "<wp:Notification><wp:Toast/></wp:Notification>", fifteen);
+    EXPECT_EQ(message_of(mpns), "17 platform headers; the limit is 16");
 }
 
 TEST(prepare, targeting_combinations) {

@@ -169,4 +169,107 @@ TEST(build_other_requests, cancel_and_outcome_details) {
     EXPECT_EQ(details.target(), "/myhub/messages/42?api-version=2020-06");
 }
 
+// What build_send_request throws for `n`, or "built".
+std::string refusal(const notification& n, std::string_view authorization = "SharedAccessSignature sr=x") {
+    hub_request req;
+    try {
+        build_send_request(ep, n, authorization, req);
+    } catch (const std::invalid_argument& e) {
+        return e.what();
+    }
+    return "built";
+}
+
+// async_send_prepared skips prepare_notification: the request builder is the last gate.
+TEST(request, build_refuses_injected_tags_even_when_validation_was_skipped) {
+    hub_request req;
+    auto previous = apple();
+    previous.tags = "a";
+    build_send_request(ep, previous, "auth", req);
+
+    auto n = apple();
+    n.tags = "\r\nX-Anything:x || user:42";
+    EXPECT_THROW(build_send_request(ep, n, "auth", req), std::invalid_argument);
+    EXPECT_EQ(refusal(n),
+              "tags: byte 0x0D (CR) at position 1: a tag expression may hold only visible ASCII characters, "
+              "spaces and tabs");
+    EXPECT_EQ(req["ServiceBusNotification-Tags"], "a") << "a refused build leaves the request as it was";
+}
+
+TEST(request, build_refuses_hostile_bytes_in_every_header_field) {
+    const std::string hostile[] = {
+        "x\r", "x\n", "x\r\nContent-Length: 0", std::string("x\0", 2), "x\x01", "x\x7f", "x\v", "x\f"};
+    for (const auto& bad : hostile) {
+        auto tags = apple();
+        tags.tags = "a" + bad;
+        EXPECT_THAT(refusal(tags), testing::StartsWith("tags: byte 0x")) << bad;
+
+        auto direct = apple();
+        direct.device_handle = "h" + bad;
+        EXPECT_THAT(refusal(direct), testing::StartsWith("device_handle: byte 0x")) << bad;
+
+        auto batch = apple();
+        batch.device_handles = {"h0", "h1", "h2", "h" + bad};
+        EXPECT_THAT(refusal(batch), testing::StartsWith("device_handles[3]: byte 0x")) << bad;
+
+        auto header = apple();
+        header.headers = {{"apns-topic", "com.example" + bad}};
+        EXPECT_THAT(refusal(header), testing::StartsWith("headers.apns-topic: byte 0x")) << bad;
+
+        auto name = apple();
+        name.headers = {{"apns-topic" + bad, "v"}};
+        EXPECT_THAT(refusal(name), testing::StartsWith("headers: header name is not a valid HTTP token"))
+            << bad;
+
+        EXPECT_THAT(refusal(apple(), "SharedAccessSignature sr=x" + bad),
+                    testing::StartsWith("Authorization: byte 0x"))
+            << bad;
+    }
+    auto reframed = apple();
+    reframed.headers = {{"Transfer-Encoding", "chunked"}};
+    EXPECT_EQ(refusal(reframed),
+              "headers.Transfer-Encoding: header 'Transfer-Encoding' is set by nhpush and cannot be given");
+}
+
+// Beast throws std::length_error for a field of 65,534 bytes or more; the gate refuses long before.
+TEST(request, oversized_device_handle_is_refused_not_thrown_by_beast) {
+    auto direct = apple();
+    direct.device_handle = std::string(70000, 'a');
+    EXPECT_EQ(refusal(direct), "device_handle: a device handle is 70000 bytes long; the limit is 2048");
+
+    auto padded = apple();
+    padded.tags = "a" + std::string(65534, ' ') + "|| b";
+    EXPECT_THAT(refusal(padded), HasSubstr("tags: a tag expression is 65539 bytes long; the limit is 4096"));
+
+    auto header = apple();
+    header.headers = {{"apns-collapse-id", std::string(70000, 'x')}};
+    EXPECT_EQ(refusal(header),
+              "headers.apns-collapse-id: a header value is 70000 bytes long; the limit is 1024");
+
+    auto at_limits = apple();
+    at_limits.device_handle = std::string(2048, 'a');
+    at_limits.headers = {{"apns-collapse-id", std::string(1024, 'x')}};
+    EXPECT_EQ(refusal(at_limits), "built");
+}
+
+TEST(request, cancel_and_details_refuse_bad_ids) {
+    using builder = hub_request (*)(const hub_endpoint&, std::string_view, std::string_view);
+    for (builder build :
+         {builder{&build_cancel_scheduled_request}, builder{&build_outcome_details_request}}) {
+        EXPECT_NO_THROW(build(ep, std::string(512, 'i'), "auth"));
+        EXPECT_THROW(build(ep, "", "auth"), std::invalid_argument);
+        EXPECT_THROW(build(ep, "id\r\nHost: evil", "auth"), std::invalid_argument);
+        EXPECT_THROW(build(ep, std::string(513, 'i'), "auth"), std::invalid_argument);
+        EXPECT_THROW(build(ep, "42", "auth\r\nX: y"), std::invalid_argument);
+    }
+    try {
+        build_cancel_scheduled_request(ep, "a b", "auth");
+        ADD_FAILURE() << "an id with a space was accepted";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_STREQ(
+            e.what(),
+            "id: byte 0x20 (SP) at position 2: a notification id may hold only visible ASCII characters");
+    }
+}
+
 }  // namespace

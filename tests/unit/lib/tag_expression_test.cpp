@@ -38,6 +38,24 @@ TEST(tag_expression, points_at_a_forbidden_character) {
     EXPECT_THAT(problem("a || %b"), HasSubstr("position 6"));
 }
 
+// CR, LF, VT and FF end or fold a header line: in a tag expression only space and tab are whitespace.
+TEST(tag_expression, cr_lf_is_not_whitespace) {
+    EXPECT_EQ(problem("a\t||\tb"), "ok");
+    const std::pair<std::string_view, std::string_view> refused[] = {
+        {"\r\nX-Anything:x || user:42", "byte 0x0D (CR) cannot start a tag"},
+        {"a\r\n|| b",
+         "tag 'a' has a character Notification Hubs does not allow: byte 0x0D (CR) at position 2"},
+        {"a ||\nb", "byte 0x0A (LF) cannot start a tag"},
+        {"a\v|| b", "byte 0x0B (VT) at position 2"},
+        {"a ||\fb", "byte 0x0C (FF) cannot start a tag"},
+        {"a || b\r\n", "byte 0x0D (CR) at position 7"},
+        {"(a)\n", "unexpected byte 0x0A (LF) at position 4"},
+    };
+    for (const auto& [expression, expected] : refused) {
+        EXPECT_THAT(problem(expression), HasSubstr(expected)) << expression;
+    }
+}
+
 TEST(tag_expression, checks_parentheses_and_operators) {
     EXPECT_EQ(problem("(a || b"), "tag expression: '(' is not closed at position 1");
     EXPECT_EQ(problem("a || b)"), "tag expression: unexpected ')' at position 7");
