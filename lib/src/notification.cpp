@@ -3,6 +3,7 @@
 #include "nhpush/header_field.hpp"
 
 #include "detail/text.hpp"
+#include "detail/xml_document.hpp"
 
 #include <fmt/format.h>
 #include <rapidjson/reader.h>
@@ -109,32 +110,38 @@ std::optional<validation_error> check_headers(const notification& n) {
     return std::nullopt;
 }
 
-// The name of the XML document's root element, skipping a BOM, the declaration and comments.
-std::string_view xml_root_name(std::string_view xml) {
-    if (xml.starts_with("\xEF\xBB\xBF")) {
-        xml.remove_prefix(3);
+bool is_wns_raw(const notification& n) {
+    const auto* type = find_header(n, "X-WNS-Type");
+    return type != nullptr && *type == "wns/raw";
+}
+
+std::optional<validation_error> parse_xml_payload(const notification& n,
+                                                  std::string_view what,
+                                                  pugi::xml_document& doc) {
+    if (auto problem = detail::parse_xml_document(n.payload, doc)) {
+        return validation_error{"payload",
+                                fmt::format("a {} payload is not well-formed XML: {}", what, *problem)};
     }
-    while (true) {
-        xml = detail::trim(xml);
-        if (xml.starts_with("<?")) {
-            xml.remove_prefix(std::min(xml.size(), xml.find("?>") + 2));
-        } else if (xml.starts_with("<!--")) {
-            const auto end = xml.find("-->");
-            xml.remove_prefix(end == std::string_view::npos ? xml.size() : end + 3);
-        } else {
-            break;
-        }
-    }
-    if (!xml.starts_with('<')) {
-        return {};
-    }
-    xml.remove_prefix(1);
-    return xml.substr(0, xml.find_first_of(" \t\r\n/>"));
+    return std::nullopt;
 }
 
 std::optional<validation_error> prepare_windows(notification& n) {
+    if (is_wns_raw(n)) {
+        if (n.payload.size() > notification_limits::max_wns_raw_bytes) {
+            return validation_error{"payload",
+                                    fmt::format("a wns/raw payload is {} bytes; WNS allows {}",
+                                                n.payload.size(),
+                                                notification_limits::max_wns_raw_bytes)};
+        }
+        return std::nullopt;
+    }
+    pugi::xml_document doc;
+    if (auto e = parse_xml_payload(n, "windows toast, tile or badge", doc)) {
+        e->message += " (to send other bytes, set X-WNS-Type: wns/raw)";
+        return e;
+    }
     if (find_header(n, "X-WNS-Type") == nullptr) {
-        const auto root = xml_root_name(n.payload);
+        const std::string_view root = doc.document_element().name();
         if (root != "toast" && root != "tile" && root != "badge") {
             return validation_error{"headers.X-WNS-Type",
                                     "X-WNS-Type is required for windows unless the payload's XML root is "
@@ -142,28 +149,23 @@ std::optional<validation_error> prepare_windows(notification& n) {
         }
         n.headers.push_back({"X-WNS-Type", fmt::format("wns/{}", root)});
     }
-    if (*find_header(n, "X-WNS-Type") == "wns/raw") {
-        if (n.payload.size() > notification_limits::max_wns_raw_bytes) {
-            return validation_error{"payload",
-                                    fmt::format("a wns/raw payload is {} bytes; WNS allows {}",
-                                                n.payload.size(),
-                                                notification_limits::max_wns_raw_bytes)};
-        }
-    } else if (xml_root_name(n.payload).empty()) {
-        return validation_error{"payload", "a windows toast, tile or badge payload must be XML"};
-    }
     return std::nullopt;
 }
 
-// MPNS headers as the Python sample sets them.
+// MPNS headers as the Python sample sets them, from the element under <wp:Notification>.
 std::optional<validation_error> prepare_windowsphone(notification& n) {
+    pugi::xml_document doc;
+    if (auto e = parse_xml_payload(n, "windowsphone", doc)) {
+        return e;
+    }
     if (find_header(n, "X-WindowsPhone-Target") != nullptr) {
         return std::nullopt;
     }
-    if (n.payload.find("<wp:Toast") != std::string::npos) {
+    const auto root = doc.document_element();
+    if (detail::child_element(root, "Toast")) {
         n.headers.push_back({"X-WindowsPhone-Target", "toast"});
         n.headers.push_back({"X-NotificationClass", "2"});
-    } else if (n.payload.find("<wp:Tile") != std::string::npos) {
+    } else if (detail::child_element(root, "Tile")) {
         n.headers.push_back({"X-WindowsPhone-Target", "tile"});
         n.headers.push_back({"X-NotificationClass", "1"});
     } else {

@@ -87,8 +87,9 @@ struct notification_limits {
  * First runs the header gate, check_header_fields() (header_field.hpp): no control bytes in the
  * tags, device handles or platform headers, and each within its limit. Then infers `X-WNS-Type`
  * from the XML root for windows and the MPNS headers for windowsphone when they are not given,
- * checks the payload against its format, the platform headers' values, the tag expression, the targeting
- * combination, and the schedule time (UTC, at most 7 days after `now`).
+ * checks the payload against its format (JSON, or well-formed XML for windows toast/tile/badge and
+ * windowsphone), the platform headers' values, the tag expression, the targeting combination, and
+ * the schedule time (UTC, at most 7 days after `now`).
  *
  * @returns the first problem found, or nullopt when `n` is ready to send.
  */

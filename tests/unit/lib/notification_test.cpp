@@ -131,6 +131,62 @@ TEST(prepare, mpns_headers_as_the_sample_sets_them) {
     EXPECT_EQ(field_of(make(notification_format::windowsphone, "<x/>")), "headers.X-WindowsPhone-Target");
 }
 
+TEST(notification, windows_payload_that_is_not_xml_is_invalid) {
+    const std::pair<std::string, std::string> refused[] = {
+        {"<toast>", "Start-end tags mismatch at byte 6"},
+        {"<toast></tile>", "Start-end tags mismatch at byte 9"},
+        {"<toast><visual></toast>", "Start-end tags mismatch"},
+        {"<toast/>trailing", "text outside the root element at byte 8"},
+        {"<toast/><toast/>", "a second root element <toast> at byte 9"},
+        {"<toast a=\"1/>", "Error parsing element attribute at byte 10"},
+        {"plain text", "text outside the root element at byte 0"},
+        {"   ", "no root element"},
+    };
+    for (const auto& [payload, expected] : refused) {
+        for (auto headers : {std::vector<header>{}, std::vector<header>{{"X-WNS-Type", "wns/toast"}}}) {
+            auto n = make(notification_format::windows, payload, headers);
+            const auto e = prepare(n);
+            ASSERT_TRUE(e) << payload;
+            EXPECT_EQ(e->field, "payload") << payload;
+            EXPECT_THAT(e->message, HasSubstr("is not well-formed XML: " + expected)) << payload;
+        }
+    }
+    // Raw WNS notifications are bytes, not XML.
+    EXPECT_EQ(field_of(make(notification_format::windows, "<toast>", {{"X-WNS-Type", "wns/raw"}})), "ok");
+}
+
+TEST(notification, windowsphone_payload_that_is_not_xml_is_invalid) {
+    EXPECT_THAT(message_of(make(notification_format::windowsphone, "<wp:Notification><wp:Toast>")),
+                HasSubstr("a windowsphone payload is not well-formed XML"));
+    EXPECT_EQ(field_of(make(notification_format::windowsphone,
+                            "<wp:Toast/>",
+                            {{"X-WindowsPhone-Target", "toast"}, {"X-NotificationClass", "2"}})),
+              "ok");
+    EXPECT_EQ(field_of(make(notification_format::windowsphone,
+                            "not xml",
+                            {{"X-WindowsPhone-Target", "toast"}, {"X-NotificationClass", "2"}})),
+              "payload");
+}
+
+TEST(notification, wns_type_is_inferred_from_the_parsed_root_element) {
+    // Attributes, line breaks and entities inside the root do not confuse the inference.
+    auto n = make(notification_format::windows,
+                  "<tile\n  version=\"3\"><visual><binding template=\"a&amp;b\"/></visual></tile>");
+    ASSERT_FALSE(prepare(n));
+    EXPECT_EQ(*find_header(n, "X-WNS-Type"), "wns/tile");
+    // 9,000 levels (63 KB) parse without recursion.
+    std::string deep = "<toast>";
+    for (int i = 0; i < 9000; ++i) {
+        deep += "<a>";
+    }
+    for (int i = 0; i < 9000; ++i) {
+        deep += "</a>";
+    }
+    EXPECT_EQ(field_of(make(notification_format::windows, deep + "</toast>")), "ok");
+    // A root whose name only starts with "toast" is not a toast.
+    EXPECT_EQ(field_of(make(notification_format::windows, "<toaster/>")), "headers.X-WNS-Type");
+}
+
 // Sample bug 8: json.dumps encoded a payload that was already a JSON string a second time.
 TEST(prepare, sample_bug_8_payload_is_sent_as_given_never_encoded_twice) {
     const std::string payload = R"({"aps":{"alert":"Hi \"there\""}})";
