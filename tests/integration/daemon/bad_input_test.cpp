@@ -201,4 +201,52 @@ TEST_F(bad_input, pipelined_requests_are_answered_in_order) {
     EXPECT_EQ(third->status, 202u);
 }
 
+std::string error_field_of(const http_answer& a) {
+    rapidjson::Document d;
+    d.Parse(a.body.c_str());
+    if (d.HasParseError() || !d.IsObject() || !d.HasMember("error") || !d["error"].HasMember("field")) {
+        return "(no error.field: " + a.body + ")";
+    }
+    return d["error"]["field"].GetString();
+}
+
+// Issue 10: a string `tags` with CR LF was sent on as extra header lines, turning a targeted send
+// into a broadcast. Its own daemon: the 70,000-byte handle is over bad_input's max_body_bytes.
+TEST(bad_header_fields, hostile_bytes_and_oversized_fields_get_400_naming_the_field_and_never_reach_the_hub) {
+    hubsim_process hub;
+    nhpushd_process daemon(hub);
+    struct header_field_case {
+        const char* name;
+        std::string body;
+        const char* code;
+        const char* field;
+    };
+    const header_field_case cases[] = {
+        {"CR LF in tags",
+         notification_json(R"("tags":"\r\nX-Anything:x || user:42")"),
+         "invalid_tags",
+         "tags"},
+        {"CR LF in a header value",
+         R"({"hub":"main","format":"apple","payload":{"aps":{}},)"
+         R"("headers":{"apns-collapse-id":"a\r\nContent-Length: 0"}})",
+         "invalid_header",
+         "headers.apns-collapse-id"},
+        {"a 70,000-byte device handle",
+         notification_json(R"("device_handle":")" + std::string(70000, 'a') + R"(")"),
+         "invalid_field",
+         "device_handle"},
+    };
+    auto client = daemon.client();
+    for (const auto& c : cases) {
+        const auto answer = client.post_json("/v1/notifications", c.body);
+        EXPECT_EQ(answer.status, 400u) << c.name << ": " << answer.body;
+        EXPECT_EQ(error_code_of(answer), c.code) << c.name;
+        EXPECT_EQ(error_field_of(answer), c.field) << c.name;
+    }
+    // A good notification, answered once the hub has it, is the only request the hub ever saw.
+    const auto good = client.post_json("/v1/notifications?wait=true", notification_json());
+    ASSERT_EQ(good.status, 200u) << good.body;
+    EXPECT_EQ(hub.stat("/requests"), 1u);
+}
+
 }  // namespace
