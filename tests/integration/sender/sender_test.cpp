@@ -632,4 +632,22 @@ TEST(sender, in_flight_requests_at_stop_complete_as_outcome_unknown) {
     EXPECT_EQ(stats.queue_depth, 0u);
 }
 
+// Issue 10: async_send_prepared skips validation; the request builder's header gate still refuses
+// the injected header lines, and the hub gets nothing.
+TEST(sender, prepared_notification_with_injected_tags_fails_naming_the_field_and_never_reaches_the_hub) {
+    hubsim_process sim;
+    worker_pool pool(1);
+    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 1));
+    auto n = apple(0);
+    n.tags = "\r\nX-Anything:x || user:42";
+    const auto r =
+        hub.async_send_prepared(
+               n, boost::asio::use_future([](boost::system::error_code, send_result r) { return r; }))
+            .get();
+    EXPECT_EQ(r.error, errc::send_path_failed);
+    EXPECT_THAT(r.error_detail, HasSubstr("tags: byte 0x0D (CR) at position 1"));
+    EXPECT_EQ(hub.send(apple(1)).error, boost::system::error_code{});
+    EXPECT_EQ(stat(sim, "/requests"), 1);
+}
+
 }  // namespace
