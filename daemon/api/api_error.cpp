@@ -1,6 +1,6 @@
 #include "api/api_error.hpp"
 
-#include "api/json_output.hpp"
+#include "shared/json_output.hpp"
 
 #include <array>
 
@@ -61,17 +61,17 @@ unsigned http_status_of(api_errc code) noexcept {
 std::string render_error_body(const api_error& error) {
     std::string body;
     body.reserve(64 + error.message.size() + error.field.size());
-    detail::string_output out{body};
-    detail::json_writer w(out);
+    shared::string_output out{body};
+    shared::json_writer w(out);
     w.StartObject();
-    detail::write_key(w, "error");
+    shared::write_key(w, "error");
     w.StartObject();
-    detail::write_key(w, "code");
-    detail::write_string(w, to_string(error.code));
-    detail::write_key(w, "message");
-    detail::write_string(w, error.message);
-    detail::write_key(w, "field");
-    detail::write_string(w, error.field);
+    shared::write_key(w, "code");
+    shared::write_string(w, to_string(error.code));
+    shared::write_key(w, "message");
+    shared::write_string(w, error.message);
+    shared::write_key(w, "field");
+    shared::write_string(w, error.field);
     w.EndObject();
     w.EndObject();
     return body;

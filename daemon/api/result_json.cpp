@@ -1,13 +1,13 @@
 #include "api/result_json.hpp"
 
-#include "api/json_output.hpp"
+#include "shared/json_output.hpp"
 
 namespace nhpush::api {
 namespace {
 
-using detail::json_writer;
-using detail::write_key;
-using detail::write_string;
+using shared::json_writer;
+using shared::write_key;
+using shared::write_string;
 
 void write_field(json_writer& w, std::string_view key, std::string_view value) {
     if (!value.empty()) {
@@ -42,7 +42,7 @@ void write_test_outcome(json_writer& w, const test_send_outcome& t) {
 std::string render_accepted(std::string_view id) {
     std::string out;
     out.reserve(id.size() + 10);
-    detail::string_output stream{out};
+    shared::string_output stream{out};
     json_writer w(stream);
     w.StartObject();
     write_key(w, "id");
@@ -53,7 +53,7 @@ std::string render_accepted(std::string_view id) {
 
 std::string render_result(std::string_view id, const hubs::result_record& r, const test_send_outcome* test) {
     std::string out;
-    detail::string_output stream{out};
+    shared::string_output stream{out};
     json_writer w(stream);
     w.StartObject();
     write_field(w, "id", id);

@@ -1,6 +1,6 @@
 #include "api/submission.hpp"
 
-#include "api/json_output.hpp"
+#include "shared/json_output.hpp"
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
@@ -19,7 +19,7 @@ using json_document = rapidjson::GenericDocument<rapidjson::UTF8<>, pool_allocat
 using json_value = json_document::ValueType;
 // Its nesting stack comes from the parse's pool too.
 using payload_writer =
-    rapidjson::Writer<detail::string_output, rapidjson::UTF8<>, rapidjson::UTF8<>, pool_allocator>;
+    rapidjson::Writer<shared::string_output, rapidjson::UTF8<>, rapidjson::UTF8<>, pool_allocator>;
 
 // In place: strings stay in the request buffer. Iterative: deep nesting cannot exhaust the stack.
 constexpr unsigned parse_flags =
@@ -166,7 +166,7 @@ std::optional<api_error> read_payload(const json_value& v, draft& d) {
     }
     // Serialized once into the reused buffer, then copied with its exact size: one allocation.
     d.scratch.clear();
-    detail::string_output out{d.scratch};
+    shared::string_output out{d.scratch};
     payload_writer writer(out, &d.pool, max_payload_depth + 1);
     v.Accept(writer);
     payload.assign(d.scratch);
@@ -494,32 +494,32 @@ ndjson_batch submission_parser::parse_ndjson(std::string& body, std::chrono::sys
 std::string render_batch_answer(std::span<const accepted_line> accepted,
                                 std::span<const line_error> rejected) {
     std::string body;
-    detail::string_output out{body};
-    detail::json_writer w(out);
+    shared::string_output out{body};
+    shared::json_writer w(out);
     w.StartObject();
-    detail::write_key(w, "accepted");
+    shared::write_key(w, "accepted");
     w.StartArray();
     for (const auto& a : accepted) {
         w.StartObject();
-        detail::write_key(w, "line");
+        shared::write_key(w, "line");
         w.Uint64(a.line);
-        detail::write_key(w, "id");
-        detail::write_string(w, a.id);
+        shared::write_key(w, "id");
+        shared::write_string(w, a.id);
         w.EndObject();
     }
     w.EndArray();
-    detail::write_key(w, "rejected");
+    shared::write_key(w, "rejected");
     w.StartArray();
     for (const auto& r : rejected) {
         w.StartObject();
-        detail::write_key(w, "line");
+        shared::write_key(w, "line");
         w.Uint64(r.line);
-        detail::write_key(w, "code");
-        detail::write_string(w, to_string(r.error.code));
-        detail::write_key(w, "message");
-        detail::write_string(w, r.error.message);
-        detail::write_key(w, "field");
-        detail::write_string(w, r.error.field);
+        shared::write_key(w, "code");
+        shared::write_string(w, to_string(r.error.code));
+        shared::write_key(w, "message");
+        shared::write_string(w, r.error.message);
+        shared::write_key(w, "field");
+        shared::write_string(w, r.error.field);
         w.EndObject();
     }
     w.EndArray();

@@ -1,10 +1,10 @@
 // nhpush send: hand a notification (or an NDJSON batch) to nhpushd over its socket.
 
-#include "api/json_output.hpp"
 #include "cli/commands.hpp"
 #include "cli/daemon_answers.hpp"
 #include "cli/daemon_client.hpp"
 #include "cli/send_request.hpp"
+#include "shared/json_output.hpp"
 
 #include <fmt/ostream.h>
 
@@ -99,11 +99,11 @@ send_options read_send_options(args& a) {
 }
 
 std::string notification_json(const send_options& o) {
-    using api::detail::write_key;
-    using api::detail::write_string;
+    using shared::write_key;
+    using shared::write_string;
     std::string out;
-    api::detail::string_output stream{out};
-    api::detail::json_writer w(stream);
+    shared::string_output stream{out};
+    shared::json_writer w(stream);
     const auto field = [&](std::string_view key, std::string_view value) {
         if (!value.empty()) {
             write_key(w, key);

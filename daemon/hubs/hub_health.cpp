@@ -1,6 +1,6 @@
 #include "hubs/hub_health.hpp"
 
-#include "api/json_output.hpp"
+#include "shared/json_output.hpp"
 
 #include <fmt/format.h>
 
@@ -65,16 +65,16 @@ health_report evaluate_health(bool stopping, std::span<const hub_health_sample> 
 
 std::string render_health(const health_report& report) {
     std::string out;
-    api::detail::string_output stream{out};
-    api::detail::json_writer w(stream);
+    shared::string_output stream{out};
+    shared::json_writer w(stream);
     w.StartObject();
-    api::detail::write_key(w, "status");
-    api::detail::write_string(w, report.healthy ? "ok" : "unhealthy");
+    shared::write_key(w, "status");
+    shared::write_string(w, report.healthy ? "ok" : "unhealthy");
     if (!report.healthy) {
-        api::detail::write_key(w, "reasons");
+        shared::write_key(w, "reasons");
         w.StartArray();
         for (const auto& r : report.reasons) {
-            api::detail::write_string(w, r);
+            shared::write_string(w, r);
         }
         w.EndArray();
     }

@@ -1,16 +1,16 @@
 #include "metrics/daemon_metrics.hpp"
 
-#include "api/json_output.hpp"
 #include "metrics/prometheus.hpp"
+#include "shared/json_output.hpp"
 
 #include <initializer_list>
 
 namespace nhpush::metrics {
 namespace {
 
-using api::detail::json_writer;
-using api::detail::write_key;
-using api::detail::write_string;
+using shared::json_writer;
+using shared::write_key;
+using shared::write_string;
 
 void write_u64(json_writer& w, std::string_view key, std::uint64_t value) {
     write_key(w, key);
@@ -322,7 +322,7 @@ double latency_quantile(const sender_stats_snapshot& s, double q) noexcept {
 
 std::string render_stats_json(const daemon_report& report) {
     std::string out;
-    api::detail::string_output stream{out};
+    shared::string_output stream{out};
     json_writer w(stream);
     w.StartObject();
     write_daemon_json(w, report);
