@@ -6,23 +6,6 @@ namespace detail {
 thread_local at_once_outcome* current_at_once = nullptr;
 }  // namespace detail
 
-void unsent_log::add(std::string_view hub, std::string_view id) {
-    std::lock_guard lock(mutex_);
-    if (entries_.size() < capacity_) {
-        entries_.push_back({std::string(hub), std::string(id)});
-    } else {
-        ++more_;
-    }
-}
-
-std::pair<std::vector<unsent_log::entry>, std::size_t> unsent_log::take() {
-    std::lock_guard lock(mutex_);
-    auto out = std::make_pair(std::move(entries_), more_);
-    entries_.clear();
-    more_ = 0;
-    return out;
-}
-
 bool notification_dispatcher::refusing() noexcept {
     return detail::current_at_once != nullptr;
 }
@@ -61,8 +44,8 @@ void notification_dispatcher::finish(hub_slot& slot,
                                      const send_result& r) {
     slot.health.record(ec, r);
     results_.finished(id, result_record::finished(slot.name, ec, r));
-    if (ec == errc::shutting_down) {
-        unsent_.add(slot.name, id);
+    if (const auto kind = unsent_kind_of(ec)) {
+        unsent_.add(*kind, slot.name, id);
     }
 }
 

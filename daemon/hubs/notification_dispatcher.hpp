@@ -3,43 +3,15 @@
 
 #include "hubs/hub_registry.hpp"
 #include "hubs/recent_results.hpp"
+#include "hubs/unsent_log.hpp"
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/dispatch.hpp>
 
-#include <cstddef>
-#include <mutex>
 #include <string>
-#include <string_view>
-#include <vector>
 
 namespace nhpush::hubs {
-
-/**
- * @brief The notifications that were not sent because nhpushd stopped, for the log at exit.
- *
- * Keeps the first `capacity` ids and counts the rest. Thread-safe.
- */
-class unsent_log {
-public:
-    struct entry {
-        std::string hub;
-        std::string id;
-    };
-
-    explicit unsent_log(std::size_t capacity = 100'000) : capacity_(capacity) {}
-
-    void add(std::string_view hub, std::string_view id);
-    /// The ids kept so far, and how many more there were; empties the log.
-    std::pair<std::vector<entry>, std::size_t> take();
-
-private:
-    std::mutex mutex_;
-    std::size_t capacity_;
-    std::vector<entry> entries_;
-    std::size_t more_ = 0;
-};
 
 namespace detail {
 

@@ -7,6 +7,7 @@
 #include "hubs/notification_dispatcher.hpp"
 #include "hubs/notification_ids.hpp"
 #include "hubs/recent_results.hpp"
+#include "hubs/unsent_log.hpp"
 #include "log/daemon_log.hpp"
 #include "metrics/daemon_metrics.hpp"
 #include "process/command_line.hpp"
@@ -176,23 +177,10 @@ private:
     }
 
     void report_unsent() {
-        auto [entries, more] = unsent_.take();
-        if (entries.empty()) {
-            log_.log(log_level::info, "drained: every accepted notification has its result");
-            return;
-        }
-        log_.log(log_level::warning,
-                 "{} notification(s) were not sent because nhpushd stopped (drain_deadline passed):",
-                 entries.size() + more);
-        for (std::size_t i = 0; i < entries.size(); i += ids_per_line) {
-            std::string line;
-            for (std::size_t j = i; j < std::min(entries.size(), i + ids_per_line); ++j) {
-                line += fmt::format("{}{}/{}", line.empty() ? "" : " ", entries[j].hub, entries[j].id);
-            }
-            log_.log(log_level::warning, "not sent: {}", line);
-        }
-        if (more > 0) {
-            log_.log(log_level::warning, "not sent: and {} more", more);
+        for (const auto& line : hubs::describe_unsent(unsent_.take(), ids_per_line)) {
+            log_.log(line.severity == hubs::report_severity::info ? log_level::info : log_level::warning,
+                     "{}",
+                     line.text);
         }
     }
 
