@@ -194,21 +194,24 @@ private:
         return outcome::done;
     }
 
-    // {"accepted":[…],"rejected":[{"line":…,"code":…},…]}: lines refused for a full queue go back.
+    // {"accepted":[…],"rejected":[first 100],"rejected_by_code":{"queue_full":N,…},…}: every rejected
+    // line is counted by code (the list stops at 100); lines refused for a full queue go back.
     outcome record_batch(const claim& c, const http::response<http::string_body>& answer) {
         rapidjson::Document d;
         d.Parse(answer.body().c_str());
-        if (d.HasParseError() || !d.IsObject() || !d.HasMember("accepted") || !d.HasMember("rejected")) {
+        if (d.HasParseError() || !d.IsObject() || !d.HasMember("accepted") || !d["accepted"].IsArray() ||
+            !d.HasMember("rejected_by_code") || !d["rejected_by_code"].IsObject()) {
             return refuse("unreadable_batch_answer", c.n);
         }
         accept(d["accepted"].Size());
         std::size_t queue_full = 0;
-        for (const auto& line : d["rejected"].GetArray()) {
-            const std::string code = line["code"].GetString();
+        for (const auto& [name, count] : d["rejected_by_code"].GetObject()) {
+            const std::string code = name.GetString();
+            const auto n = count.IsUint64() ? static_cast<std::size_t>(count.GetUint64()) : 0;
             if (code == "queue_full") {
-                ++queue_full;
+                queue_full += n;
             } else {
-                refuse(code, 1);
+                refuse(code, n);
             }
         }
         return queue_full == 0 ? outcome::done : give_back(queue_full);

@@ -1,5 +1,6 @@
 #include "api/request_handler.hpp"
 
+#include "api/batch_answer.hpp"
 #include "api/result_json.hpp"
 #include "metrics/prometheus.hpp"
 
@@ -137,26 +138,32 @@ std::variant<response_data, pending_wait> request_handler::submit_one(std::strin
 }
 
 response_data request_handler::submit_batch(std::string& body) {
-    auto batch = parser_->parse_ndjson(body, std::chrono::system_clock::now());
-    std::vector<accepted_line> accepted;
-    accepted.reserve(batch.accepted.size());
-    for (auto& [line, s] : batch.accepted) {
-        auto* slot = live_->find(s.hub);
-        auto id = s.client_id.empty() ? services_.ids.next() : std::move(s.client_id);
-        send_result refusal;
-        if (auto ec = services_.dispatcher.submit(*slot, id, std::move(s.notification), &refusal)) {
-            batch.rejected.push_back({line, refusal_error(*slot, ec, refusal)});
+    batch_answer answer;
+    // Each line is queued as soon as it is parsed: memory does not grow with the number of lines.
+    const auto on_line = [&](std::size_t line, std::variant<submission, api_error>& parsed) {
+        if (auto* e = std::get_if<api_error>(&parsed)) {
+            services_.counters.count_error(e->code);
+            answer.reject(line, std::move(*e));
         } else {
-            accepted.push_back({line, std::move(id)});
+            submit_line(answer, line, std::get<submission>(parsed));
         }
+    };
+    parser_->parse_ndjson_lines(body, std::chrono::system_clock::now(), on_line);
+    return json(202, answer.finish());
+}
+
+void request_handler::submit_line(batch_answer& answer, std::size_t line, submission& s) {
+    auto* slot = live_->find(s.hub);
+    auto id = s.client_id.empty() ? services_.ids.next() : std::move(s.client_id);
+    send_result refusal;
+    const auto ec = services_.dispatcher.submit(*slot, id, std::move(s.notification), &refusal);
+    if (!ec) {
+        answer.accept(line, id);
+        return;
     }
-    std::sort(batch.rejected.begin(), batch.rejected.end(), [](const auto& a, const auto& b) {
-        return a.line < b.line;
-    });
-    for (const auto& r : batch.rejected) {
-        services_.counters.count_error(r.error.code);
-    }
-    return json(202, render_batch_answer(accepted, batch.rejected));
+    auto error = refusal_error(*slot, ec, refusal);
+    services_.counters.count_error(error.code);
+    answer.reject(line, std::move(error));
 }
 
 api_error request_handler::refusal_error(hubs::hub_slot& slot,

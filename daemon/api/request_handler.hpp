@@ -21,6 +21,8 @@
 
 namespace nhpush::api {
 
+class batch_answer;
+
 /** @brief The Content-Type of the API's JSON answers. */
 inline constexpr std::string_view json_content_type = "application/json";
 
@@ -100,6 +102,7 @@ private:
     std::variant<response_data, pending_wait> submit(request_view request, bool wait);
     std::variant<response_data, pending_wait> submit_one(std::string& body, bool wait);
     response_data submit_batch(std::string& body);
+    void submit_line(batch_answer& answer, std::size_t line, submission& s);
     response_data refused(hubs::hub_slot& slot,
                           const boost::system::error_code& ec,
                           const send_result& result);

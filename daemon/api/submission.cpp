@@ -181,8 +181,7 @@ std::optional<api_error> read_tag_array(const json_value& v, draft& d) {
     if (v.Empty()) {
         return error(api_errc::invalid_tags, "tags", "tags is an empty array; leave tags out to broadcast");
     }
-    std::vector<std::string> tags;
-    tags.reserve(v.Size());
+    std::vector<std::string> tags;  // not reserved from the client's count; at most 20 are valid
     for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
         auto field = fmt::format("tags[{}]", i);
         if (!v[i].IsString()) {
@@ -245,8 +244,16 @@ std::optional<api_error> read_device_handles(const json_value& v, draft& d) {
     if (v.Empty()) {
         return error(api_errc::invalid_field, "device_handles", "device_handles is an empty array");
     }
+    if (v.Size() > notification_limits::max_batch_handles) {
+        // Refused before copying: a body of short handles would otherwise take ~10 times its size.
+        return error(api_errc::invalid_field,
+                     "device_handles",
+                     fmt::format("{} device handles; a batch allows at most {}",
+                                 v.Size(),
+                                 notification_limits::max_batch_handles));
+    }
     auto& handles = d.out.notification.device_handles;
-    handles.reserve(v.Size());
+    handles.reserve(v.Size());  // at most max_batch_handles, checked above
     for (rapidjson::SizeType i = 0; i < v.Size(); ++i) {
         if (auto e = check_device_handle(fmt::format("device_handles[{}]", i), v[i])) {
             return e;
@@ -260,8 +267,7 @@ std::optional<api_error> read_headers(const json_value& v, draft& d) {
     if (!v.IsObject()) {
         return wrong_type("headers", "an object of strings", v);
     }
-    auto& headers = d.out.notification.headers;
-    headers.reserve(v.MemberCount());
+    auto& headers = d.out.notification.headers;  // not reserved from the client's count
     for (const auto& m : v.GetObject()) {
         if (!m.value.IsString()) {
             return wrong_type(fmt::format("headers.{}", view(m.name)), "a string", m.value);
@@ -463,9 +469,9 @@ std::variant<submission, api_error> submission_parser::parse(std::string& body,
     return parse_in_place(body.data(), body.size(), now);
 }
 
-ndjson_batch submission_parser::parse_ndjson(std::string& body, std::chrono::system_clock::time_point now) {
-    ndjson_batch batch;
-    batch.accepted.reserve(static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n')) + 1);
+void submission_parser::parse_ndjson_lines(std::string& body,
+                                           std::chrono::system_clock::time_point now,
+                                           const line_handler& on_line) {
     char* next = body.data();
     char* const end = next + body.size();
     for (std::size_t line = 1; next < end; ++line) {
@@ -482,49 +488,20 @@ ndjson_batch submission_parser::parse_ndjson(std::string& body, std::chrono::sys
         }
         *line_end = '\0';  // at `end` this is the string's own terminator
         auto result = parse_in_place(begin, size, now);
+        on_line(line, result);
+    }
+}
+
+ndjson_batch submission_parser::parse_ndjson(std::string& body, std::chrono::system_clock::time_point now) {
+    ndjson_batch batch;
+    parse_ndjson_lines(body, now, [&](std::size_t line, std::variant<submission, api_error>& result) {
         if (auto* accepted = std::get_if<submission>(&result)) {
             batch.accepted.push_back({line, std::move(*accepted)});
         } else {
             batch.rejected.push_back({line, std::move(std::get<api_error>(result))});
         }
-    }
+    });
     return batch;
-}
-
-std::string render_batch_answer(std::span<const accepted_line> accepted,
-                                std::span<const line_error> rejected) {
-    std::string body;
-    shared::string_output out{body};
-    shared::json_writer w(out);
-    w.StartObject();
-    shared::write_key(w, "accepted");
-    w.StartArray();
-    for (const auto& a : accepted) {
-        w.StartObject();
-        shared::write_key(w, "line");
-        w.Uint64(a.line);
-        shared::write_key(w, "id");
-        shared::write_string(w, a.id);
-        w.EndObject();
-    }
-    w.EndArray();
-    shared::write_key(w, "rejected");
-    w.StartArray();
-    for (const auto& r : rejected) {
-        w.StartObject();
-        shared::write_key(w, "line");
-        w.Uint64(r.line);
-        shared::write_key(w, "code");
-        shared::write_string(w, to_string(r.error.code));
-        shared::write_key(w, "message");
-        shared::write_string(w, r.error.message);
-        shared::write_key(w, "field");
-        shared::write_string(w, r.error.field);
-        w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    return body;
 }
 
 }  // namespace nhpush::api

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -78,6 +79,18 @@ public:
      */
     ndjson_batch parse_ndjson(std::string& body, std::chrono::system_clock::time_point now);
 
+    /** @brief What parse_ndjson_lines hands over for each non-blank line. */
+    using line_handler = std::function<void(std::size_t line, std::variant<submission, api_error>& result)>;
+
+    /**
+     * @brief Parses an NDJSON batch as parse_ndjson() does, but hands each line to `on_line` as it is
+     * parsed (in line order) instead of collecting them: memory does not grow with the line count.
+     * @param body consumed: parsed in place.
+     */
+    void parse_ndjson_lines(std::string& body,
+                            std::chrono::system_clock::time_point now,
+                            const line_handler& on_line);
+
 private:
     struct state;
     std::variant<submission, api_error> parse_in_place(char* text,
@@ -87,18 +100,5 @@ private:
     std::vector<std::string> hub_names_;
     std::unique_ptr<state> state_;
 };
-
-/** @brief An accepted batch line and the id it was queued under. */
-struct accepted_line {
-    std::size_t line = 0;
-    std::string id;
-};
-
-/**
- * @brief The body of the answer to a batch:
- * `{"accepted":[{"line":1,"id":"…"}],"rejected":[{"line":2,"code":"…","message":"…","field":"…"}]}`.
- */
-std::string render_batch_answer(std::span<const accepted_line> accepted,
-                                std::span<const line_error> rejected);
 
 }  // namespace nhpush::api

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace nhpush::cli {
 namespace {
 
@@ -123,13 +125,26 @@ described describe_result(std::string_view json) {
     return {text, exit_failed};
 }
 
+namespace {
+
+/// How serious a rejected line's code is for the exit code: retry later, or a bad input.
+int exit_code_of_rejection(std::string_view code) {
+    return code == "queue_full" || code == "shutting_down" ? exit_failed : exit_usage;
+}
+
+}  // namespace
+
 described describe_batch(std::string_view json) {
     const auto d = parse(json);
     const auto& accepted = member(d, "accepted");
     const auto& rejected = member(d, "rejected");
+    const auto& by_code = member(d, "rejected_by_code");
     const auto n_accepted = accepted.IsArray() ? accepted.Size() : 0;
-    const auto n_rejected = rejected.IsArray() ? rejected.Size() : 0;
-    std::string text = fmt::format("queued {} notification(s), rejected {}\n", n_accepted, n_rejected);
+    const auto n_listed = rejected.IsArray() ? rejected.Size() : 0;
+    // rejected_count is absent from the answers of older daemons, which listed every line.
+    const auto n_rejected = std::max<std::uint64_t>(num(d, "rejected_count"), n_listed);
+    std::string text = fmt::format("queued {} notification(s), rejected {}", n_accepted, n_rejected);
+    text += n_rejected > n_listed ? fmt::format(" (the first {} listed)\n", n_listed) : "\n";
     int code = exit_ok;
     if (accepted.IsArray()) {
         for (const auto& a : accepted.GetArray()) {
@@ -145,12 +160,16 @@ described describe_batch(std::string_view json) {
                                 reason,
                                 str(r, "message"),
                                 field.empty() ? "" : fmt::format(" (field {})", field));
-            if (reason == "queue_full" || reason == "shutting_down") {
-                code = code == exit_ok ? exit_failed : code;
-            } else {
-                code = exit_usage;
-            }
+            code = std::max(code, exit_code_of_rejection(reason));
         }
+    }
+    if (by_code.IsObject() && n_rejected > n_listed) {
+        std::string counts;
+        for (const auto& [name, count] : by_code.GetObject()) {
+            code = std::max(code, exit_code_of_rejection(name.GetString()));
+            counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", name.GetString(), count.GetUint64());
+        }
+        text += fmt::format("rejected lines by code: {}\n", counts);
     }
     return {text, code};
 }

@@ -24,7 +24,9 @@ std::string accepted_id(std::string_view json);
 /// A notification's state or final result (`wait=true`, `GET /v1/notifications/{id}`): failed → exit_failed.
 described describe_result(std::string_view json);
 
-/// A batch answer: every line queued → exit_ok; an invalid line → exit_usage; only queue_full → exit_failed.
+/// A batch answer: every line queued → exit_ok; an invalid line → exit_usage; only queue_full or
+/// shutting_down → exit_failed. Lines beyond those listed are counted
+/// from `rejected_by_code`.
 described describe_batch(std::string_view json);
 
 /// `/v1/stats` as a table per hub.

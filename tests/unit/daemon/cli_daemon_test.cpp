@@ -102,6 +102,15 @@ TEST(cli_answers, results) {
     EXPECT_EQ(accepted_id(R"({"id":"abc"})"), "abc");
 }
 
+TEST(cli_answers, a_truncated_batch_answer_counts_every_rejected_line) {
+    const auto b = describe_batch(
+        R"({"accepted":[],"rejected":[{"line":1,"code":"invalid_json","message":"m","field":""}],)"
+        R"("rejected_count":250,"rejected_by_code":{"invalid_json":200,"queue_full":50},"rejected_truncated":true})");
+    EXPECT_EQ(b.exit_code, exit_usage);
+    EXPECT_THAT(b.text, HasSubstr("queued 0 notification(s), rejected 250 (the first 1 listed)\n"));
+    EXPECT_THAT(b.text, HasSubstr("rejected lines by code: invalid_json 200, queue_full 50\n"));
+}
+
 TEST(cli_answers, errors_batches_and_health) {
     const auto e = describe_error(
         {503, "application/json", "2", R"({"error":{"code":"queue_full","message":"full","field":""}})"});

@@ -1,3 +1,4 @@
+#include "api/batch_answer.hpp"
 #include "api/submission.hpp"
 
 #include <gmock/gmock.h>
@@ -8,7 +9,6 @@
 #include <string>
 
 using namespace std::chrono;
-using nhpush::api::accepted_line;
 using nhpush::api::api_errc;
 using nhpush::api::api_error;
 using nhpush::api::line_error;
@@ -111,12 +111,50 @@ TEST(ndjson, a_line_cannot_run_into_the_next) {
 }
 
 TEST(ndjson, batch_answer_body) {
-    const std::vector<accepted_line> accepted{{1, "a1"}, {3, "a3"}};
-    const std::vector<line_error> rejected{{2, api_error{api_errc::invalid_tags, "bad \"tag\"", "tags"}}};
-    EXPECT_EQ(nhpush::api::render_batch_answer(accepted, rejected),
+    nhpush::api::batch_answer answer;
+    answer.accept(1, "a1");
+    answer.reject(2, api_error{api_errc::invalid_tags, "bad \"tag\"", "tags"});
+    answer.accept(3, "a3");
+    EXPECT_EQ(answer.finish(),
               R"({"accepted":[{"line":1,"id":"a1"},{"line":3,"id":"a3"}],)"
-              R"("rejected":[{"line":2,"code":"invalid_tags","message":"bad \"tag\"","field":"tags"}]})");
-    EXPECT_EQ(nhpush::api::render_batch_answer({}, {}), R"({"accepted":[],"rejected":[]})");
+              R"("rejected":[{"line":2,"code":"invalid_tags","message":"bad \"tag\"","field":"tags"}],)"
+              R"("rejected_count":1,"rejected_by_code":{"invalid_tags":1},"rejected_truncated":false})");
+    nhpush::api::batch_answer empty;
+    EXPECT_EQ(empty.finish(),
+              R"({"accepted":[],"rejected":[],"rejected_count":0,"rejected_by_code":{},)"
+              R"("rejected_truncated":false})");
+}
+
+TEST(ndjson, ndjson_answer_is_bounded_for_a_body_of_bad_lines) {
+    // 4 MiB of "1\n": two million bad lines. The answer lists the first 100 and counts the rest.
+    std::string body;
+    for (std::size_t i = 0; i < 2 * 1024 * 1024; ++i) {
+        body += "1\n";
+    }
+    const auto body_size = body.size();
+    submission_parser parser({"main"});
+    nhpush::api::batch_answer answer;
+    parser.parse_ndjson_lines(body, now, [&](std::size_t line, auto& r) {
+        answer.reject(line, std::move(std::get<api_error>(r)));
+    });
+    const auto json = answer.finish();
+    EXPECT_LT(json.size(), 32u * 1024) << "the answer no longer grows with the number of bad lines";
+    EXPECT_LT(json.size(), body_size);
+    EXPECT_THAT(json,
+                testing::HasSubstr(R"("rejected_count":2097152,"rejected_by_code":{"invalid_json":2097152},)"
+                                   R"("rejected_truncated":true})"));
+    EXPECT_THAT(json, testing::HasSubstr(R"({"line":100,"code":"invalid_json")"));
+    EXPECT_THAT(json, testing::Not(testing::HasSubstr(R"({"line":101,)")));
+}
+
+TEST(ndjson, streaming_parse_hands_over_lines_in_order) {
+    std::string body = good1 + "\n\nnot json\n" + good2;
+    submission_parser parser({"main"});
+    std::vector<std::pair<std::size_t, bool>> seen;
+    parser.parse_ndjson_lines(body, now, [&](std::size_t line, auto& r) {
+        seen.emplace_back(line, std::holds_alternative<nhpush::api::submission>(r));
+    });
+    EXPECT_EQ(seen, (std::vector<std::pair<std::size_t, bool>>{{1, true}, {3, false}, {4, true}}));
 }
 
 }  // namespace
