@@ -13,7 +13,7 @@ struct code_info {
     unsigned http_status;
 };
 
-constexpr std::array<code_info, static_cast<std::size_t>(api_errc::shutting_down) + 1> codes{{
+constexpr std::array<code_info, api_errc_count> codes{{
     {api_errc::invalid_json, "invalid_json", 400},
     {api_errc::unknown_field, "unknown_field", 400},
     {api_errc::invalid_field, "invalid_field", 400},
@@ -32,6 +32,7 @@ constexpr std::array<code_info, static_cast<std::size_t>(api_errc::shutting_down
     {api_errc::method_not_allowed, "method_not_allowed", 405},
     {api_errc::queue_full, "queue_full", 503},
     {api_errc::shutting_down, "shutting_down", 503},
+    {api_errc::duplicate_id, "duplicate_id", 409},
 }};
 
 constexpr bool in_declaration_order() {

@@ -28,11 +28,12 @@ enum class api_errc {
     not_found,               ///< no such endpoint, or no such notification id
     method_not_allowed,      ///< the endpoint does not take this method
     queue_full,              ///< the hub's queue is full; retry after the Retry-After delay
-    shutting_down            ///< the daemon is stopping and takes no new work
+    shutting_down,           ///< the daemon is stopping and takes no new work
+    duplicate_id             ///< the id is already queued, in flight or a recent result
 };
 
 /** @brief How many codes there are (for tables indexed by code). */
-inline constexpr std::size_t api_errc_count = static_cast<std::size_t>(api_errc::shutting_down) + 1;
+inline constexpr std::size_t api_errc_count = static_cast<std::size_t>(api_errc::duplicate_id) + 1;
 
 /** @brief The wire name of a code, e.g. "invalid_field". */
 std::string_view to_string(api_errc code) noexcept;

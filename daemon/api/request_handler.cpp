@@ -130,9 +130,10 @@ std::variant<response_data, pending_wait> request_handler::submit_one(std::strin
             live_->hubs.begin(), live_->hubs.end(), [&](const auto& h) { return h.get() == slot; });
         return pending_wait{*it, std::move(id), std::move(s.notification)};
     }
-    send_result refusal;
+    hubs::submit_refusal refusal;
     if (auto ec = services_.dispatcher.submit(*slot, id, std::move(s.notification), &refusal)) {
-        return refused(*slot, ec, refusal);
+        return ec == hubs::dispatch_errc::duplicate_id ? duplicate(id, refusal.existing)
+                                                       : refused(*slot, ec, refusal.result);
     }
     return json(202, render_accepted(id));
 }
@@ -155,15 +156,22 @@ response_data request_handler::submit_batch(std::string& body) {
 void request_handler::submit_line(batch_answer& answer, std::size_t line, submission& s) {
     auto* slot = live_->find(s.hub);
     auto id = s.client_id.empty() ? services_.ids.next() : std::move(s.client_id);
-    send_result refusal;
+    hubs::submit_refusal refusal;
     const auto ec = services_.dispatcher.submit(*slot, id, std::move(s.notification), &refusal);
     if (!ec) {
         answer.accept(line, id);
         return;
     }
-    auto error = refusal_error(*slot, ec, refusal);
+    auto error = ec == hubs::dispatch_errc::duplicate_id
+                     ? api_error{api_errc::duplicate_id, duplicate_message(id, refusal.existing), "id"}
+                     : refusal_error(*slot, ec, refusal.result);
     services_.counters.count_error(error.code);
     answer.reject(line, std::move(error));
+}
+
+response_data request_handler::duplicate(std::string_view id, const hubs::result_record& existing) {
+    services_.counters.count_error(api_errc::duplicate_id);
+    return json(http_status_of(api_errc::duplicate_id), render_duplicate(id, existing));
 }
 
 api_error request_handler::refusal_error(hubs::hub_slot& slot,
@@ -207,6 +215,15 @@ response_data request_handler::finish_wait(const pending_wait& wait,
                                            const boost::system::error_code& ec,
                                            const send_result& result,
                                            bool at_once) {
+    if (ec == hubs::dispatch_errc::duplicate_id) {
+        // The holder's state now; in a rare race it has been forgotten since the claim was refused.
+        if (auto existing = services_.results.find(wait.id)) {
+            return duplicate(wait.id, *existing);
+        }
+        return error_response({api_errc::duplicate_id,
+                               fmt::format("id '{}' was taken by another notification", wait.id),
+                               "id"});
+    }
     if (at_once) {
         return refused(*wait.slot, ec, result);
     }

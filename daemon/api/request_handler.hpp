@@ -103,6 +103,7 @@ private:
     std::variant<response_data, pending_wait> submit_one(std::string& body, bool wait);
     response_data submit_batch(std::string& body);
     void submit_line(batch_answer& answer, std::size_t line, submission& s);
+    response_data duplicate(std::string_view id, const hubs::result_record& existing);
     response_data refused(hubs::hub_slot& slot,
                           const boost::system::error_code& ec,
                           const send_result& result);

@@ -2,6 +2,8 @@
 
 #include "shared/json_output.hpp"
 
+#include <fmt/format.h>
+
 namespace nhpush::api {
 namespace {
 
@@ -37,25 +39,10 @@ void write_test_outcome(json_writer& w, const test_send_outcome& t) {
     w.EndObject();
 }
 
-}  // namespace
-
-std::string render_accepted(std::string_view id) {
-    std::string out;
-    out.reserve(id.size() + 10);
-    shared::string_output stream{out};
-    json_writer w(stream);
-    w.StartObject();
-    write_key(w, "id");
-    write_string(w, id);
-    w.EndObject();
-    return out;
-}
-
-std::string render_result(std::string_view id, const hubs::result_record& r, const test_send_outcome* test) {
-    std::string out;
-    shared::string_output stream{out};
-    json_writer w(stream);
-    w.StartObject();
+void write_result_fields(json_writer& w,
+                         std::string_view id,
+                         const hubs::result_record& r,
+                         const test_send_outcome* test) {
     write_field(w, "id", id);
     write_field(w, "hub", r.hub);
     write_field(w, "status", hubs::to_string(r.state));
@@ -79,8 +66,55 @@ std::string render_result(std::string_view id, const hubs::result_record& r, con
     if (test != nullptr) {
         write_test_outcome(w, *test);
     }
+}
+
+}  // namespace
+
+std::string render_accepted(std::string_view id) {
+    std::string out;
+    out.reserve(id.size() + 10);
+    shared::string_output stream{out};
+    json_writer w(stream);
+    w.StartObject();
+    write_key(w, "id");
+    write_string(w, id);
     w.EndObject();
     return out;
+}
+
+std::string render_result(std::string_view id, const hubs::result_record& r, const test_send_outcome* test) {
+    std::string out;
+    shared::string_output stream{out};
+    json_writer w(stream);
+    w.StartObject();
+    write_result_fields(w, id, r, test);
+    w.EndObject();
+    return out;
+}
+
+std::string render_duplicate(std::string_view id, const hubs::result_record& r) {
+    std::string out;
+    shared::string_output stream{out};
+    json_writer w(stream);
+    w.StartObject();
+    write_result_fields(w, id, r, nullptr);
+    write_key(w, "error");
+    w.StartObject();
+    write_field(w, "code", "duplicate_id");
+    write_field(w, "message", duplicate_message(id, r));
+    write_field(w, "field", "id");
+    w.EndObject();
+    w.EndObject();
+    return out;
+}
+
+std::string duplicate_message(std::string_view id, const hubs::result_record& r) {
+    return fmt::format(
+        "id '{}' is already taken by a notification to hub {} that is {}; it is kept "
+        "unchanged and nothing was queued",
+        id,
+        r.hub,
+        hubs::to_string(r.state));
 }
 
 }  // namespace nhpush::api

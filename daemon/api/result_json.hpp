@@ -21,4 +21,13 @@ std::string render_result(std::string_view id,
                           const hubs::result_record& record,
                           const test_send_outcome* test = nullptr);
 
+/**
+ * @brief The answer to a submission whose id is taken (409): the holder's state as render_result
+ * writes it, plus `"error":{"code":"duplicate_id","message":…,"field":"id"}`.
+ */
+std::string render_duplicate(std::string_view id, const hubs::result_record& record);
+
+/** @brief The sentence of a duplicate_id error: which notification holds the id, and its state. */
+std::string duplicate_message(std::string_view id, const hubs::result_record& record);
+
 }  // namespace nhpush::api

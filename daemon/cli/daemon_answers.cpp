@@ -125,10 +125,18 @@ described describe_result(std::string_view json) {
     return {text, exit_failed};
 }
 
+described describe_duplicate(std::string_view json) {
+    const auto result = describe_result(json);
+    return {"already accepted, nothing new queued: " + result.text, result.exit_code};
+}
+
 namespace {
 
-/// How serious a rejected line's code is for the exit code: retry later, or a bad input.
+/// How serious a rejected line's code is for the exit code: retry later, fine, or a bad input.
 int exit_code_of_rejection(std::string_view code) {
+    if (code == "duplicate_id") {
+        return exit_ok;
+    }
     return code == "queue_full" || code == "shutting_down" ? exit_failed : exit_usage;
 }
 
@@ -155,8 +163,9 @@ described describe_batch(std::string_view json) {
         for (const auto& r : rejected.GetArray()) {
             const auto reason = str(r, "code");
             const auto field = str(r, "field");
-            text += fmt::format("line {}: rejected: {}: {}{}\n",
+            text += fmt::format("line {}: {}: {}: {}{}\n",
                                 num(r, "line"),
+                                reason == "duplicate_id" ? "already accepted" : "rejected",
                                 reason,
                                 str(r, "message"),
                                 field.empty() ? "" : fmt::format(" (field {})", field));

@@ -24,8 +24,12 @@ std::string accepted_id(std::string_view json);
 /// A notification's state or final result (`wait=true`, `GET /v1/notifications/{id}`): failed → exit_failed.
 described describe_result(std::string_view json);
 
-/// A batch answer: every line queued → exit_ok; an invalid line → exit_usage; only queue_full or
-/// shutting_down → exit_failed. Lines beyond those listed are counted
+/// A `409 duplicate_id` answer: the id was accepted before; its state as describe_result says it,
+/// with describe_result's exit code (queued or sent → exit_ok, failed → exit_failed).
+described describe_duplicate(std::string_view json);
+
+/// A batch answer: every line queued (or already accepted: duplicate_id) → exit_ok; an invalid line →
+/// exit_usage; only queue_full or shutting_down → exit_failed. Lines beyond those listed are counted
 /// from `rejected_by_code`.
 described describe_batch(std::string_view json);
 

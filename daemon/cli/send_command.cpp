@@ -37,8 +37,11 @@ options:
   --json                 print nhpushd's JSON answer as it is
   --timeout S            seconds to wait for nhpushd (default 30; with --wait 1800)
   --socket PATH          nhpushd's socket (default $NHPUSH_SOCKET, else /run/nhpush/nhpushd.sock)
-exit codes: 0 queued (with --wait: sent), 1 not sent (or queue full), 2 bad command line or input,
-3 nhpushd unreachable
+An --id that nhpushd already holds (queued, in flight or a recent result) is not queued again: nhpush
+prints "already accepted" and that notification's state. Retrying with the same --id until exit 0
+submits a notification exactly once.
+exit codes: 0 queued or already accepted (with --wait: sent), 1 not sent (or queue full),
+2 bad command line or input, 3 nhpushd unreachable
 )TXT";
 
 std::chrono::milliseconds parse_timeout(const std::string& text) {
@@ -156,9 +159,10 @@ int send_command(args& a, const std::string& socket, std::ostream& out, std::ost
         r.body = read_batch(o.ndjson);
     }
     const auto answer = call_daemon(r);
-    const auto d = answer.status >= 400 ? describe_error(answer)
-                   : !o.ndjson.empty()  ? describe_batch(answer.body)
-                   : o.wait             ? describe_result(answer.body)
+    const auto d = answer.status == 409 && o.ndjson.empty() ? describe_duplicate(answer.body)
+                   : answer.status >= 400                   ? describe_error(answer)
+                   : !o.ndjson.empty()                      ? describe_batch(answer.body)
+                   : o.wait                                 ? describe_result(answer.body)
                             : described{fmt::format("queued: {}\n", accepted_id(answer.body)), exit_ok};
     if (o.json) {
         fmt::print(out, "{}\n", answer.body);

@@ -48,7 +48,8 @@ struct daemon_config {
     std::chrono::seconds drain_deadline{30};
     /** @brief Lowest severity written to the log. */
     nhpush::log_level log_level = nhpush::log_level::info;
-    /** @brief Finished notifications kept for `GET /v1/notifications/{id}`; 0 = keep none. */
+    /** @brief Finished notifications kept for `GET /v1/notifications/{id}` and for refusing their ids
+     * (`409 duplicate_id`); 0 = keep none, and ids are not checked. */
     std::size_t recent_results = 10'000;
     /** @brief Largest request body in bytes (one notification or a whole NDJSON batch); 0 is not
      *  allowed. */

@@ -6,6 +6,27 @@ namespace detail {
 thread_local at_once_outcome* current_at_once = nullptr;
 }  // namespace detail
 
+namespace {
+
+class dispatch_category_impl final : public boost::system::error_category {
+public:
+    const char* name() const noexcept override { return "nhpushd.dispatch"; }
+    std::string message(int value) const override {
+        switch (static_cast<dispatch_errc>(value)) {
+            case dispatch_errc::duplicate_id:
+                return "the id is already queued, in flight or a recent result";
+        }
+        return "unknown dispatch error";
+    }
+};
+
+}  // namespace
+
+const boost::system::error_category& dispatch_category() noexcept {
+    static const dispatch_category_impl category;
+    return category;
+}
+
 bool notification_dispatcher::refusing() noexcept {
     return detail::current_at_once != nullptr;
 }
@@ -13,9 +34,14 @@ bool notification_dispatcher::refusing() noexcept {
 boost::system::error_code notification_dispatcher::submit(hub_slot& slot,
                                                           const std::string& id,
                                                           notification n,
-                                                          send_result* refusal) {
-    // Recorded before async_send: the result may come back on a worker before async_send returns.
-    results_.queued(id, slot.name);
+                                                          submit_refusal* refusal) {
+    // Claimed before async_send: the result may come back on a worker before async_send returns.
+    if (auto existing = results_.claim(id, slot.name)) {
+        if (refusal != nullptr) {
+            refusal->existing = std::move(*existing);
+        }
+        return dispatch_errc::duplicate_id;
+    }
     detail::at_once_outcome outcome;
     {
         detail::at_once_scope scope(&outcome);
@@ -31,9 +57,9 @@ boost::system::error_code notification_dispatcher::submit(hub_slot& slot,
     if (!outcome.completed) {
         return {};
     }
-    results_.forget(id);
+    results_.forget(id);  // our own claim: nothing else could have taken the id since
     if (refusal != nullptr) {
-        *refusal = std::move(outcome.result);
+        refusal->result = std::move(outcome.result);
     }
     return outcome.ec;
 }

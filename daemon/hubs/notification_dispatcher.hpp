@@ -9,9 +9,30 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/dispatch.hpp>
 
+#include <boost/system/error_code.hpp>
+
 #include <string>
+#include <type_traits>
 
 namespace nhpush::hubs {
+
+/** @brief Why the dispatcher itself refused a submission (the library's refusals are nhpush::errc). */
+enum class dispatch_errc {
+    duplicate_id = 1,  ///< the id is already queued, in flight or a recent result: nothing was submitted
+};
+
+/** @brief The error category of dispatch_errc ("nhpushd.dispatch"). */
+const boost::system::error_category& dispatch_category() noexcept;
+
+inline boost::system::error_code make_error_code(dispatch_errc e) noexcept {
+    return {static_cast<int>(e), dispatch_category()};
+}
+
+/** @brief What a refused submit() leaves for the answer. */
+struct submit_refusal {
+    send_result result;      ///< the library's result of a refusal (queue_full, invalid_notification, …)
+    result_record existing;  ///< with duplicate_id: the state of the notification that holds the id
+};
 
 namespace detail {
 
@@ -45,6 +66,10 @@ private:
  * @brief Submits notifications to hubs, records them in the recent-results table, and updates the
  * hub's health and the unsent log with every final result.
  *
+ * Ids are idempotent: a submission whose id the recent-results table holds (queued, in flight or
+ * recent) is refused with dispatch_errc::duplicate_id and changes nothing; the claim is atomic, so
+ * of concurrent submissions of one id exactly one is queued. A refusal releases only its own claim.
+ *
  * The library completes a refusal (queue full, invalid, shutting down) inside async_send on the
  * caller's thread, and a final result later on a worker. The two are told apart without allocating:
  * a thread-local pointer is set only for the duration of the async_send call, and a handler that
@@ -60,27 +85,35 @@ public:
 
     /**
      * @brief Queues `n` on `slot`'s hub under `id` and returns at once.
-     * @returns empty when queued; otherwise why it was refused (queue_full, shutting_down,
-     * invalid_notification) with the library's result in `refusal`.
+     * @returns empty when queued; otherwise why it was refused: dispatch_errc::duplicate_id (with the
+     * holder's state in `refusal->existing`), or the library's queue_full, shutting_down,
+     * invalid_notification (with its result in `refusal->result`).
      */
     boost::system::error_code submit(hub_slot& slot,
                                      const std::string& id,
                                      notification n,
-                                     send_result* refusal = nullptr);
+                                     submit_refusal* refusal = nullptr);
 
     /**
      * @brief Queues `n` and completes once with its final result, as
      * `void(error_code, send_result, bool at_once)`; `at_once` is true for a refusal. The completion
      * is dispatched to the token's associated executor, so a session coroutine awaiting it with
      * use_awaitable resumes on its own thread.
-     * Records the outcome as submit() does.
+     * Records the outcome as submit() does; a duplicate id completes at once with
+     * dispatch_errc::duplicate_id (the holder's state is in the recent-results table).
      */
     template <class CompletionToken>
     auto async_submit(hub_slot& slot, std::string id, notification n, CompletionToken&& token) {
         using signature = void(boost::system::error_code, send_result, bool);
         return boost::asio::async_initiate<CompletionToken, signature>(
             [this, &slot](auto handler, std::string id, notification n) {
-                results_.queued(id, slot.name);
+                if (results_.claim(id, slot.name)) {
+                    auto ex = boost::asio::get_associated_executor(handler);
+                    boost::asio::dispatch(ex, [h = std::move(handler)]() mutable {
+                        std::move(h)(make_error_code(dispatch_errc::duplicate_id), send_result{}, true);
+                    });
+                    return;
+                }
                 detail::at_once_outcome marker;
                 detail::at_once_scope scope(&marker);
                 slot.hub->async_send_prepared(
@@ -117,3 +150,6 @@ private:
 };
 
 }  // namespace nhpush::hubs
+
+template <>
+struct boost::system::is_error_code_enum<nhpush::hubs::dispatch_errc> : std::true_type {};

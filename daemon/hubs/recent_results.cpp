@@ -157,6 +157,22 @@ void recent_results::queued(std::string_view id, std::string_view hub) {
     it->second.sequence = s.next_sequence++;
 }
 
+std::optional<result_record> recent_results::claim(std::string_view id, std::string_view hub) {
+    if (capacity_.load(std::memory_order_relaxed) == 0) {
+        return std::nullopt;
+    }
+    auto& s = stripe_of(id);
+    std::lock_guard lock(s.mutex);
+    auto [it, inserted] = s.entries.try_emplace(std::string(id));
+    auto& e = it->second;
+    if (!inserted) {
+        return e.finished ? *e.finished : result_record{.hub = e.hub};
+    }
+    e.hub = hub;
+    e.sequence = s.next_sequence++;
+    return std::nullopt;
+}
+
 void recent_results::finished(std::string_view id, result_record record) {
     if (capacity_.load(std::memory_order_relaxed) == 0) {
         return;

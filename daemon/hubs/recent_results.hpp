@@ -52,7 +52,8 @@ struct result_record {
  *
  * Queued notifications are always kept (their number is bounded by the hubs' queue capacities); of
  * the finished ones, the last `capacity` are kept and the oldest forgotten first. Capacity 0 turns the
- * table off: nothing is stored and find() finds nothing. A reused id replaces the older entry.
+ * table off: nothing is stored and find() finds nothing. claim() refuses an id the table holds;
+ * queued() replaces the older entry.
  *
  * Thread-safety: every member may be called from any thread. The table is split into stripes, each
  * with its own lock, so the workers rarely wait for each other; with stripes, "oldest first" holds per
@@ -68,13 +69,20 @@ public:
     /** @brief Changes how many finished notifications are kept (a reload); may forget some at once. */
     void set_capacity(std::size_t capacity);
 
-    /** @brief Records `id` as queued to `hub`. */
+    /** @brief Records `id` as queued to `hub`, replacing any entry it had. */
     void queued(std::string_view id, std::string_view hub);
+
+    /**
+     * @brief Records `id` as queued to `hub` unless the table knows it already (queued, in flight or
+     * a recent result): then changes nothing and returns that notification's record. Atomic: of two
+     * concurrent claims of one id, exactly one gets nullopt. With capacity 0 every claim succeeds.
+     */
+    std::optional<result_record> claim(std::string_view id, std::string_view hub);
 
     /** @brief Records the final result of `id`. */
     void finished(std::string_view id, result_record record);
 
-    /** @brief Forgets `id` (a submission that was refused at once). */
+    /** @brief Forgets `id` (a submission that was refused at once, after its claim()). */
     void forget(std::string_view id);
 
     /** @brief The record of `id`, if it is known. */

@@ -185,12 +185,13 @@ TEST_F(bad_input, a_stuck_client_is_closed_after_the_idle_timeout) {
 
 TEST_F(bad_input, pipelined_requests_are_answered_in_order) {
     auto client = daemon_->client();
-    const auto body = notification_json(R"("id":"p1")");
-    const std::string request =
-        "POST /v1/notifications HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        "Content-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n" + body;
-    ASSERT_TRUE(client.send_raw(request + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + request));
+    const auto request = [](const std::string& id) {
+        const auto body = notification_json(R"("id":")" + id + R"(")");  // a taken id would be 409
+        return "POST /v1/notifications HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               "Content-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body;
+    };
+    ASSERT_TRUE(client.send_raw(request("p1") + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" + request("p2")));
     const auto first = client.read_answer();
     const auto second = client.read_answer();
     const auto third = client.read_answer();

@@ -102,6 +102,16 @@ TEST(cli_answers, results) {
     EXPECT_EQ(accepted_id(R"({"id":"abc"})"), "abc");
 }
 
+TEST(cli_answers, a_duplicate_id_is_reported_as_already_accepted_with_its_state) {
+    auto d = describe_duplicate(
+        R"({"id":"order-7","hub":"main","status":"queued","error":{"code":"duplicate_id","message":"m","field":"id"}})");
+    EXPECT_EQ(d.exit_code, exit_ok);
+    EXPECT_EQ(d.text, "already accepted, nothing new queued: order-7: queued for hub main\n");
+    d = describe_duplicate(
+        R"({"id":"o","hub":"main","status":"failed","reason":"hub_rejected","attempts":1,"error":{"code":"duplicate_id"}})");
+    EXPECT_EQ(d.exit_code, exit_failed) << "with --wait, the state decides";
+}
+
 TEST(cli_answers, a_truncated_batch_answer_counts_every_rejected_line) {
     const auto b = describe_batch(
         R"({"accepted":[],"rejected":[{"line":1,"code":"invalid_json","message":"m","field":""}],)"
@@ -128,6 +138,12 @@ TEST(cli_answers, errors_batches_and_health) {
         R"({"accepted":[],"rejected":[{"line":3,"code":"unknown_field","message":"m","field":"tag"}]})");
     EXPECT_EQ(b.exit_code, exit_usage);
     EXPECT_THAT(b.text, HasSubstr("line 3: rejected: unknown_field: m (field tag)"));
+
+    b = describe_batch(
+        R"({"accepted":[{"line":1,"id":"a"}],"rejected":[{"line":2,"code":"duplicate_id","message":"m","field":"id"}],)"
+        R"("rejected_count":1,"rejected_by_code":{"duplicate_id":1},"rejected_truncated":false})");
+    EXPECT_EQ(b.exit_code, exit_ok) << "a line accepted before is not an error";
+    EXPECT_THAT(b.text, HasSubstr("line 2: already accepted: duplicate_id: m (field id)"));
 
     EXPECT_EQ(describe_health({200, "", "", R"({"status":"ok"})"}).exit_code, exit_ok);
     const auto h = describe_health({503, "", "", R"({"status":"unhealthy","reasons":["hub main: auth"]})"});

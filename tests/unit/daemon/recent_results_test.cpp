@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -118,6 +120,51 @@ TEST(recent_results, result_record_of_a_failure) {
     EXPECT_EQ(reason_name({}), "");
     EXPECT_EQ(reason_name(boost::system::errc::make_error_code(boost::system::errc::connection_reset)),
               "network_error");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(recent_results, claim_refuses_a_known_id_and_keeps_its_record) {
+    recent_results t(5);
+    EXPECT_FALSE(t.claim("order-7", "main")) << "a new id is claimed";
+    const auto queued = t.claim("order-7", "other");
+    ASSERT_TRUE(queued);
+    EXPECT_EQ(queued->state, notification_state::queued);
+    EXPECT_EQ(queued->hub, "main") << "the refused claim changed nothing";
+    t.finished("order-7", sent("main", "n1"));
+    const auto finished = t.claim("order-7", "main");
+    ASSERT_TRUE(finished);
+    EXPECT_EQ(finished->state, notification_state::sent);
+    EXPECT_EQ(finished->notification_id, "n1");
+    EXPECT_EQ(t.find("order-7")->notification_id, "n1");
+}
+
+TEST(recent_results, concurrent_claims_of_one_id_claim_exactly_once) {
+    recent_results t(10'000);  // striped
+    for (int round = 0; round < 50; ++round) {
+        const auto id = "id-" + std::to_string(round);
+        std::atomic<int> claimed{0};
+        std::vector<std::thread> threads;
+        for (int i = 0; i < 8; ++i) {
+            threads.emplace_back([&] {
+                if (!t.claim(id, "main")) {
+                    claimed.fetch_add(1);
+                }
+            });
+        }
+        for (auto& th : threads) {
+            th.join();
+        }
+        EXPECT_EQ(claimed.load(), 1) << id;
+    }
+}
+
+TEST(recent_results, capacity_zero_claims_every_id) {
+    recent_results off(0);
+    EXPECT_FALSE(off.claim("a", "main"));
+    EXPECT_FALSE(off.claim("a", "main"));
 }
 
 }  // namespace
