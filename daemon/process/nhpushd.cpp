@@ -12,6 +12,7 @@
 #include "metrics/daemon_metrics.hpp"
 #include "process/command_line.hpp"
 #include "process/config_check.hpp"
+#include "process/core_dumps.hpp"
 #include "process/systemd.hpp"
 #include "process/worker_watchdog.hpp"
 #include "server/http_session.hpp"
@@ -203,6 +204,10 @@ private:
 int run(const std::filesystem::path& file) {
     // A client that disconnects while we write must not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
+    // Before any connection string is read: a core file would hold the SAS keys.
+    for (const auto& f : forbid_core_dumps()) {
+        log::stderr_sink(log_level::warning, fmt::format("nhpushd: core files are not ruled out: {}", f));
+    }
     config::nhpushd_config config;
     hubs::connection_strings strings;
     try {

@@ -1,11 +1,19 @@
-// nhpushd against hostile or careless input: bounded answers, valid UTF-8.
+// nhpushd against hostile or careless input: bounded answers, valid UTF-8, no core files.
 
 #include "nhpushd_process.hpp"
+#include "test_wait.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <rapidjson/document.h>
+
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace {
 
@@ -59,6 +67,46 @@ TEST(hardening, error_answer_for_invalid_utf8_id_is_valid_utf8) {
     const auto bad_id = client.post_json("/v1/notifications", notification_json("\"id\":\"\xFF\""));
     EXPECT_EQ(bad_id.status, 400u);
     EXPECT_TRUE(is_valid_utf8_json(bad_id.body)) << bad_id.body;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+bool has_core_file(const std::string& dir) {
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        if (e.path().filename().string().starts_with("core")) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// The observable that can fail: nhpushd is started the way a core *would* be written (core size
+// unlimited, working directory its temp dir, core_pattern "core"), then killed with SIGABRT. A
+// dumpable process would leave DIR/core; nhpushd must leave none. /proc/PID/limits shows the limit
+// nhpushd set for itself; prctl(PR_GET_DUMPABLE) inside the process is covered by the unit test
+// core_dumps.the_process_is_not_dumpable_and_its_core_limit_is_zero.
+TEST(hardening, nhpushd_is_not_dumpable) {
+    const auto pattern = read_file("/proc/sys/kernel/core_pattern");
+    rlimit hard{};
+    ::getrlimit(RLIMIT_CORE, &hard);
+    if (!pattern.starts_with("core") || hard.rlim_max != RLIM_INFINITY) {
+        GTEST_SKIP() << "a core file would not land in the working directory here (core_pattern '" << pattern
+                     << "', hard RLIMIT_CORE " << hard.rlim_max << ")";
+    }
+    hubsim_process hub;
+    nhpushd_process daemon(
+        hub, {.launcher = {"/bin/sh", "-c", "cd {dir} && ulimit -c unlimited && exec \"$@\"", "sh"}});
+    const auto limits = read_file("/proc/" + std::to_string(daemon.pid()) + "/limits");
+    EXPECT_THAT(limits, testing::ContainsRegex("Max core file size +0 +0 +bytes")) << limits;
+
+    daemon.signal(SIGABRT);
+    EXPECT_EQ(daemon.wait_exit(10s), 128 + SIGABRT);
+    EXPECT_FALSE(has_core_file(daemon.dir())) << "a core file of nhpushd would hold its SAS keys";
 }
 
 }  // namespace
