@@ -43,7 +43,7 @@ boost::system::error_code notification_dispatcher::submit(hub_slot& slot,
         return dispatch_errc::duplicate_id;
     }
     detail::at_once_outcome outcome;
-    {
+    try {
         detail::at_once_scope scope(&outcome);
         slot.hub->async_send_prepared(std::move(n),
                                       [this, &slot, id](boost::system::error_code ec, send_result r) mutable {
@@ -53,8 +53,12 @@ boost::system::error_code notification_dispatcher::submit(hub_slot& slot,
                                           }
                                           finish(slot, id, ec, r);
                                       });
+    } catch (...) {
+        results_.forget(id);  // never leave a claim pending: others of this id wait for it
+        throw;
     }
     if (!outcome.completed) {
+        results_.confirm(id);
         return {};
     }
     results_.forget(id);  // our own claim: nothing else could have taken the id since

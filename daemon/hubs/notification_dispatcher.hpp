@@ -114,24 +114,20 @@ public:
                     });
                     return;
                 }
+                const std::string claimed = id;
                 detail::at_once_outcome marker;
                 detail::at_once_scope scope(&marker);
-                slot.hub->async_send_prepared(
-                    std::move(n),
-                    [this, &slot, id = std::move(id), h = std::move(handler)](boost::system::error_code ec,
-                                                                              send_result r) mutable {
-                        const bool at_once = refusing();
-                        if (at_once) {
-                            results_.forget(id);
-                        } else {
-                            finish(slot, id, ec, r);
-                        }
-                        auto ex = boost::asio::get_associated_executor(h);
-                        boost::asio::dispatch(ex,
-                                              [h = std::move(h), ec, r = std::move(r), at_once]() mutable {
-                                                  std::move(h)(ec, std::move(r), at_once);
-                                              });
-                    });
+                try {
+                    send(slot, std::move(n), std::move(id), std::move(handler));
+                } catch (...) {
+                    if (!marker.completed) {
+                        results_.forget(claimed);  // never leave a claim pending: others of this id wait
+                    }
+                    throw;
+                }
+                if (!marker.completed) {
+                    results_.confirm(claimed);
+                }
             },
             token,
             std::move(id),
@@ -139,6 +135,28 @@ public:
     }
 
 private:
+    /// async_submit's hand-over to the library. A refusal completes inline: it forgets the claim
+    /// (before the caller's handler can run) and marks the caller's at_once_outcome.
+    template <class Handler>
+    void send(hub_slot& slot, notification n, std::string id, Handler handler) {
+        slot.hub->async_send_prepared(
+            std::move(n),
+            [this, &slot, id = std::move(id), h = std::move(handler)](boost::system::error_code ec,
+                                                                      send_result r) mutable {
+                const bool at_once = refusing();
+                if (at_once) {
+                    results_.forget(id);
+                    detail::current_at_once->completed = true;
+                } else {
+                    finish(slot, id, ec, r);
+                }
+                auto ex = boost::asio::get_associated_executor(h);
+                boost::asio::dispatch(ex, [h = std::move(h), ec, r = std::move(r), at_once]() mutable {
+                    std::move(h)(ec, std::move(r), at_once);
+                });
+            });
+    }
+
     void finish(hub_slot& slot,
                 const std::string& id,
                 const boost::system::error_code& ec,

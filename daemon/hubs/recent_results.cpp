@@ -1,5 +1,6 @@
 #include "hubs/recent_results.hpp"
 
+#include <condition_variable>
 #include <functional>
 
 namespace nhpush::hubs {
@@ -93,9 +94,11 @@ struct recent_results::stripe {
         std::string hub;
         std::unique_ptr<result_record> finished;  // null while queued
         std::uint64_t sequence = 0;  // tells a reused id's new entry from the one the order refers to
+        bool pending = false;        // claimed, not yet confirmed or forgotten
     };
 
     mutable std::mutex mutex;
+    std::condition_variable settled;  // a pending claim was confirmed or forgotten
     std::unordered_map<std::string, entry, string_hash, std::equal_to<>> entries;
     std::deque<std::pair<std::string, std::uint64_t>> finished_order;  // oldest first
     std::size_t capacity = 0;
@@ -106,6 +109,9 @@ struct recent_results::stripe {
         while (finished_order.size() > capacity) {
             auto& [id, sequence] = finished_order.front();
             if (auto it = entries.find(id); it != entries.end() && it->second.sequence == sequence) {
+                if (it->second.pending) {
+                    settled.notify_all();  // finished before its claim was confirmed: free the waiters
+                }
                 entries.erase(it);
             }
             finished_order.pop_front();
@@ -136,6 +142,7 @@ void recent_results::set_capacity(std::size_t capacity) {
         if (capacity == 0) {
             s->entries.clear();
             s->finished_order.clear();
+            s->settled.notify_all();
         }
         s->trim();
     }
@@ -162,15 +169,31 @@ std::optional<result_record> recent_results::claim(std::string_view id, std::str
         return std::nullopt;
     }
     auto& s = stripe_of(id);
-    std::lock_guard lock(s.mutex);
-    auto [it, inserted] = s.entries.try_emplace(std::string(id));
-    auto& e = it->second;
-    if (!inserted) {
-        return e.finished ? *e.finished : result_record{.hub = e.hub};
+    std::unique_lock lock(s.mutex);
+    for (;;) {
+        auto it = s.entries.find(id);
+        if (it == s.entries.end()) {
+            auto& e = s.entries.try_emplace(std::string(id)).first->second;
+            e.hub = hub;
+            e.sequence = s.next_sequence++;
+            e.pending = true;
+            return std::nullopt;
+        }
+        const auto& e = it->second;
+        if (!e.pending) {
+            return e.finished ? *e.finished : result_record{.hub = e.hub};
+        }
+        s.settled.wait(lock);
     }
-    e.hub = hub;
-    e.sequence = s.next_sequence++;
-    return std::nullopt;
+}
+
+void recent_results::confirm(std::string_view id) {
+    auto& s = stripe_of(id);
+    std::lock_guard lock(s.mutex);
+    if (auto it = s.entries.find(id); it != s.entries.end() && it->second.pending) {
+        it->second.pending = false;
+        s.settled.notify_all();
+    }
 }
 
 void recent_results::finished(std::string_view id, result_record record) {
@@ -193,6 +216,7 @@ void recent_results::forget(std::string_view id) {
     auto& s = stripe_of(id);
     std::lock_guard lock(s.mutex);
     if (auto it = s.entries.find(id); it != s.entries.end()) {
+        s.settled.notify_all();
         s.entries.erase(it);
     }
 }

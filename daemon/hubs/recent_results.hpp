@@ -73,16 +73,24 @@ public:
     void queued(std::string_view id, std::string_view hub);
 
     /**
-     * @brief Records `id` as queued to `hub` unless the table knows it already (queued, in flight or
-     * a recent result): then changes nothing and returns that notification's record. Atomic: of two
-     * concurrent claims of one id, exactly one gets nullopt. With capacity 0 every claim succeeds.
+     * @brief Records `id` as queued to `hub`, pending, unless the table knows it already (queued,
+     * in flight or a recent result): then changes nothing and returns that notification's record.
+     *
+     * Atomic: of concurrent claims of one id exactly one gets nullopt. The winner settles its claim
+     * with confirm() once the notification is queued, or forget() when it was refused; a claim of an
+     * id whose claim is pending waits for that (a moment: the hand-over to the queue never blocks), so
+     * nobody is told "already queued" about a notification that is then refused. With capacity 0
+     * every claim succeeds.
      */
     std::optional<result_record> claim(std::string_view id, std::string_view hub);
+
+    /** @brief Settles a pending claim of `id`: the notification was queued. */
+    void confirm(std::string_view id);
 
     /** @brief Records the final result of `id`. */
     void finished(std::string_view id, result_record record);
 
-    /** @brief Forgets `id` (a submission that was refused at once, after its claim()). */
+    /** @brief Forgets `id` (a submission that was refused at once: settles its pending claim). */
     void forget(std::string_view id);
 
     /** @brief The record of `id`, if it is known. */

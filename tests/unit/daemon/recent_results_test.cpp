@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -129,6 +130,7 @@ namespace {
 TEST(recent_results, claim_refuses_a_known_id_and_keeps_its_record) {
     recent_results t(5);
     EXPECT_FALSE(t.claim("order-7", "main")) << "a new id is claimed";
+    t.confirm("order-7");
     const auto queued = t.claim("order-7", "other");
     ASSERT_TRUE(queued);
     EXPECT_EQ(queued->state, notification_state::queued);
@@ -151,6 +153,7 @@ TEST(recent_results, concurrent_claims_of_one_id_claim_exactly_once) {
             threads.emplace_back([&] {
                 if (!t.claim(id, "main")) {
                     claimed.fetch_add(1);
+                    t.confirm(id);  // queued: the others, waiting, are duplicates
                 }
             });
         }
@@ -165,6 +168,30 @@ TEST(recent_results, capacity_zero_claims_every_id) {
     recent_results off(0);
     EXPECT_FALSE(off.claim("a", "main"));
     EXPECT_FALSE(off.claim("a", "main"));
+}
+
+}  // namespace
+
+namespace {
+
+// A claim of an id whose claim is pending waits until it is settled: it must not answer "already
+// queued" for a notification that is then refused. The outcomes hold whichever thread runs first.
+TEST(recent_results, a_claim_of_a_pending_id_waits_for_it_to_be_confirmed_or_forgotten) {
+    recent_results t(5);
+    ASSERT_FALSE(t.claim("refused", "main"));
+    std::optional<result_record> second;
+    std::thread other([&] { second = t.claim("refused", "main"); });
+    t.forget("refused");  // the first submission was refused (queue full)
+    other.join();
+    EXPECT_FALSE(second) << "the id is free again: the second submission takes it";
+    EXPECT_TRUE(t.find("refused"));
+
+    ASSERT_FALSE(t.claim("queued", "main"));
+    std::thread another([&] { second = t.claim("queued", "main"); });
+    t.confirm("queued");
+    another.join();
+    ASSERT_TRUE(second) << "the first submission was queued: the second one is a duplicate";
+    EXPECT_EQ(second->state, notification_state::queued);
 }
 
 }  // namespace
