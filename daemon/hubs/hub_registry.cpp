@@ -97,6 +97,8 @@ void accumulate(sender_stats_snapshot& into, const sender_stats_snapshot& s) {
     into.failed_retries_exhausted += s.failed_retries_exhausted;
     into.failed_deadline += s.failed_deadline;
     into.failed_shutdown += s.failed_shutdown;
+    into.outcome_unknown += s.outcome_unknown;
+    into.failed_send_path += s.failed_send_path;
     into.failed_auth += s.failed_auth;
     into.retries += s.retries;
     into.resent_after_close += s.resent_after_close;

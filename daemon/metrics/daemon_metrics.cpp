@@ -3,7 +3,9 @@
 #include "metrics/prometheus.hpp"
 #include "shared/json_output.hpp"
 
+#include <array>
 #include <initializer_list>
+#include <utility>
 
 namespace nhpush::metrics {
 namespace {
@@ -11,6 +13,18 @@ namespace {
 using shared::json_writer;
 using shared::write_key;
 using shared::write_string;
+
+using outcome_count = std::pair<std::string_view, std::uint64_t>;
+
+/// The notifications that ended in failure, by reason: one list for /v1/stats and /metrics.
+std::array<outcome_count, 6> failure_outcomes(const sender_stats_snapshot& s) {
+    return {{{"hub_rejected", s.failed_rejected},
+             {"retries_exhausted", s.failed_retries_exhausted},
+             {"deadline_expired", s.failed_deadline},
+             {"shutting_down", s.failed_shutdown},
+             {"outcome_unknown", s.outcome_unknown},
+             {"send_path_failed", s.failed_send_path}}};
+}
 
 void write_u64(json_writer& w, std::string_view key, std::uint64_t value) {
     write_key(w, key);
@@ -70,10 +84,9 @@ void write_hub_json(json_writer& w, const hub_report& h) {
     write_u64(w, "sent_unexpected_status", s.sent_unexpected_status);
     write_key(w, "failed");
     w.StartObject();
-    write_u64(w, "hub_rejected", s.failed_rejected);
-    write_u64(w, "retries_exhausted", s.failed_retries_exhausted);
-    write_u64(w, "deadline_expired", s.failed_deadline);
-    write_u64(w, "shutting_down", s.failed_shutdown);
+    for (const auto& [reason, value] : failure_outcomes(s)) {
+        write_u64(w, reason, value);
+    }
     w.EndObject();
     write_u64(w, "auth_failures", s.failed_auth);
     write_u64(w, "retries", s.retries);
@@ -168,14 +181,9 @@ void write_outcomes(exposition_writer& w, const daemon_report& r) {
     w.family(name, metric_type::counter, "Notifications finished, by hub and outcome.");
     for (const auto& h : r.hubs) {
         const auto& s = h.stats;
-        const std::initializer_list<std::pair<std::string_view, std::uint64_t>> outcomes{
-            {"sent", s.sent},
-            {"sent_unexpected_status", s.sent_unexpected_status},
-            {"hub_rejected", s.failed_rejected},
-            {"retries_exhausted", s.failed_retries_exhausted},
-            {"deadline_expired", s.failed_deadline},
-            {"shutting_down", s.failed_shutdown}};
-        for (const auto& [outcome, value] : outcomes) {
+        w.sample(name, {{"hub", h.name}, {"outcome", "sent"}}, s.sent);
+        w.sample(name, {{"hub", h.name}, {"outcome", "sent_unexpected_status"}}, s.sent_unexpected_status);
+        for (const auto& [outcome, value] : failure_outcomes(s)) {
             w.sample(name, {{"hub", h.name}, {"outcome", outcome}}, value);
         }
     }

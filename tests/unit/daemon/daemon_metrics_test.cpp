@@ -30,6 +30,8 @@ daemon_report sample_report() {
         h.stats.sent = 6;
         h.stats.failed_rejected = 2;
         h.stats.failed_auth = 2;
+        h.stats.outcome_unknown = 3;
+        h.stats.failed_send_path = 1;
         h.stats.queue_depth = 2;
         h.stats.latency_buckets[3] = 4;
         h.stats.latency_buckets[5] = 2;
@@ -60,6 +62,8 @@ TEST(daemon_metrics, text_passes_the_exposition_format_checks) {
     };
     EXPECT_EQ(find("nhpushd_notifications_total", "outcome", "sent"), 6);
     EXPECT_EQ(find("nhpushd_notifications_total", "outcome", "hub_rejected"), 2);
+    EXPECT_EQ(find("nhpushd_notifications_total", "outcome", "outcome_unknown"), 3);
+    EXPECT_EQ(find("nhpushd_notifications_total", "outcome", "send_path_failed"), 1);
     EXPECT_EQ(find("nhpushd_request_errors_total", "code", "unknown_hub"), 3);
     EXPECT_EQ(find("nhpushd_send_latency_seconds_count", "hub", "main"), 6);
     EXPECT_EQ(find("nhpushd_hub_healthy", "hub", "with\"quote"), 0);
@@ -89,6 +93,8 @@ TEST(daemon_metrics, stats_json_per_hub) {
     EXPECT_EQ(rapidjson::Pointer("/daemon/request_errors/unknown_hub").Get(d)->GetInt(), 3);
     EXPECT_EQ(rapidjson::Pointer("/hubs/main/sent").Get(d)->GetInt(), 6);
     EXPECT_EQ(rapidjson::Pointer("/hubs/main/failed/hub_rejected").Get(d)->GetInt(), 2);
+    EXPECT_EQ(rapidjson::Pointer("/hubs/main/failed/outcome_unknown").Get(d)->GetInt(), 3);
+    EXPECT_EQ(rapidjson::Pointer("/hubs/main/failed/send_path_failed").Get(d)->GetInt(), 1);
     EXPECT_EQ(rapidjson::Pointer("/hubs/main/queue_capacity").Get(d)->GetInt(), 100);
     EXPECT_DOUBLE_EQ(rapidjson::Pointer("/hubs/main/latency_seconds/p50").Get(d)->GetDouble(), 0.005);
     EXPECT_DOUBLE_EQ(rapidjson::Pointer("/hubs/main/latency_seconds/p99").Get(d)->GetDouble(), 0.025);

@@ -101,12 +101,16 @@ TEST(hub_registry, accumulate_adds_counters_and_keeps_the_oldest_age) {
     a.latency_sum_seconds = 0.1;
     b.submitted = 5;
     b.failed_auth = 1;
+    b.outcome_unknown = 2;
+    b.failed_send_path = 1;
     b.oldest_queued_age_seconds = 2;
     b.latency_buckets[2] = 1;
     b.latency_count = 1;
     accumulate(a, b);
     EXPECT_EQ(a.submitted, 8u);
     EXPECT_EQ(a.failed_auth, 1u);
+    EXPECT_EQ(a.outcome_unknown, 2u);
+    EXPECT_EQ(a.failed_send_path, 1u);
     EXPECT_EQ(a.queue_depth, 1u);
     EXPECT_EQ(a.oldest_queued_age_seconds, 2);
     EXPECT_EQ(a.latency_buckets[2], 5u);
