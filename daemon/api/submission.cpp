@@ -464,16 +464,33 @@ std::variant<submission, api_error> submission_parser::parse_in_place(
     return std::move(d.out);
 }
 
+namespace {
+
+// RapidJSON's UTF-8 validation takes a multi-byte sequence whole before it checks any byte of it, so
+// a text that ends inside one is read up to three bytes past its end (found by fuzz_submission).
+constexpr std::size_t utf8_read_ahead = 3;
+
+/// Puts utf8_read_ahead NULs after the text; returns the text's own size.
+std::size_t pad_for_in_place_parsing(std::string& body) {
+    const auto size = body.size();
+    body.append(utf8_read_ahead, '\0');
+    return size;
+}
+
+}  // namespace
+
 std::variant<submission, api_error> submission_parser::parse(std::string& body,
                                                              std::chrono::system_clock::time_point now) {
-    return parse_in_place(body.data(), body.size(), now);
+    const auto size = pad_for_in_place_parsing(body);
+    return parse_in_place(body.data(), size, now);
 }
 
 void submission_parser::parse_ndjson_lines(std::string& body,
                                            std::chrono::system_clock::time_point now,
                                            const line_handler& on_line) {
+    const auto body_size = pad_for_in_place_parsing(body);
     char* next = body.data();
-    char* const end = next + body.size();
+    char* const end = next + body_size;
     for (std::size_t line = 1; next < end; ++line) {
         char* const begin = next;
         auto* newline = static_cast<char*>(std::memchr(begin, '\n', static_cast<std::size_t>(end - begin)));
@@ -486,7 +503,7 @@ void submission_parser::parse_ndjson_lines(std::string& body,
         if (is_blank({begin, size})) {
             continue;
         }
-        *line_end = '\0';  // at `end` this is the string's own terminator
+        *line_end = '\0';  // at `end` this is the first byte of the padding
         auto result = parse_in_place(begin, size, now);
         on_line(line, result);
     }
