@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <string>
 
 namespace nhpush {
@@ -32,26 +33,37 @@ constexpr std::string_view reserved_headers[] = {
     "ServiceBusNotification-ScheduleTime",
 };
 
-// tchar of RFC 9110 §5.6.2.
-bool is_token_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) ||
-           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+// A table lookup per byte keeps the gate cheap: it runs on every header of every send, twice.
+using byte_table = std::array<bool, 256>;
+
+template <class Allowed>
+constexpr byte_table table_of(Allowed allowed) {
+    byte_table table{};
+    for (std::size_t b = 0; b < table.size(); ++b) {
+        table[b] = allowed(static_cast<unsigned char>(b));
+    }
+    return table;
 }
 
-bool is_allowed(char c, header_value_bytes bytes) {
-    if (detail::is_visible_ascii(c)) {
-        return true;
-    }
-    const auto b = static_cast<unsigned char>(c);
-    switch (bytes) {
-        case header_value_bytes::visible_ascii:
-            return false;
-        case header_value_bytes::ascii_text:
-            return b == ' ' || b == '\t';
-        case header_value_bytes::field_text:
-            return b == ' ' || b == '\t' || b >= 0x80;
-    }
-    return false;
+constexpr bool is_visible(unsigned char b) {
+    return b > 0x20 && b < 0x7f;
+}
+
+// tchar of RFC 9110 §5.6.2.
+constexpr byte_table token_bytes = table_of([](unsigned char b) {
+    return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(b)) != std::string_view::npos;
+});
+
+// Indexed by header_value_bytes.
+constexpr std::array<byte_table, 3> value_bytes{
+    table_of(is_visible),
+    table_of([](unsigned char b) { return is_visible(b) || b == ' ' || b == '\t'; }),
+    table_of([](unsigned char b) { return is_visible(b) || b == ' ' || b == '\t' || b >= 0x80; }),
+};
+
+bool is_token_char(char c) {
+    return token_bytes[static_cast<unsigned char>(c)];
 }
 
 std::string_view allowed_bytes_text(header_value_bytes bytes) {
@@ -98,8 +110,9 @@ std::optional<std::string> value_problem(std::string_view value, const header_va
     if (value.size() > rule.max_bytes) {
         return fmt::format("{} is {} bytes long; the limit is {}", rule.what, value.size(), rule.max_bytes);
     }
-    const auto bad =
-        std::find_if_not(value.begin(), value.end(), [&](char c) { return is_allowed(c, rule.bytes); });
+    const auto& allowed = value_bytes[static_cast<std::size_t>(rule.bytes)];
+    const auto bad = std::find_if_not(
+        value.begin(), value.end(), [&](char c) { return allowed[static_cast<unsigned char>(c)]; });
     if (bad != value.end()) {
         return fmt::format("{} at position {}: {} {}",
                            detail::describe_byte(*bad),
