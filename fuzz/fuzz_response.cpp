@@ -30,8 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     parser.body_limit(nhpush::hub_client_config{}.max_response_bytes);
     boost::system::error_code ec;
     parser.put(boost::asio::buffer(wire.data(), wire.size()), ec);
-    if (ec == http::error::need_more) {
-        parser.put_eof(ec);
+    if (ec == http::error::need_more && parser.got_some()) {
+        parser.put_eof(ec);  // the hub closed the connection (put_eof needs some bytes first)
     }
     if (ec || !parser.is_done()) {
         return 0;
