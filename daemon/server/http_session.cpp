@@ -1,5 +1,7 @@
 #include "server/http_session.hpp"
 
+#include "server/request_reading.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/dispatch.hpp>
@@ -71,10 +73,42 @@ bool session_tracker::wait_until_empty(steady_clock::time_point deadline) {
     return empty_.wait_until(lock, deadline, [&] { return members_.empty(); });
 }
 
+// ---- reading a request ----
+
+namespace {
+
+bool is_http_error(const error_code& ec) {
+    return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+}  // namespace
+
+void apply_request_limits(request_parser& parser, const config::daemon_config& limits) {
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(limits.max_body_bytes);
+}
+
+std::optional<api::api_error> read_failure(const error_code& ec) {
+    if (ec == http::error::header_limit) {
+        return api::api_error{
+            api::api_errc::headers_too_large, "the request line and headers are too large", ""};
+    }
+    if (ec == http::error::body_limit) {
+        return api::api_error{api::api_errc::body_too_large, "the request body is too large", ""};
+    }
+    if (ec == http::error::partial_message) {
+        return api::api_error{
+            api::api_errc::bad_request, "the request ended before its body was complete (truncated)", ""};
+    }
+    if (ec != http::error::end_of_stream && is_http_error(ec)) {
+        return api::api_error{api::api_errc::bad_request, "malformed HTTP request: " + ec.message(), ""};
+    }
+    return std::nullopt;
+}
+
 namespace {
 
 using stream_type = beast::basic_stream<asio::local::stream_protocol>;
-using request_parser = http::request_parser<http::string_body>;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // After an answer to a request that could not be read, how long and how much of what the client
@@ -97,29 +131,6 @@ api::method to_method(http::verb v) {
         default:
             return api::method::other;
     }
-}
-
-bool is_http_error(const error_code& ec) {
-    return ec.category() == http::make_error_code(http::error::bad_target).category();
-}
-
-/// The answer to a request that could not be read, or nothing when the connection just ended.
-std::optional<api::api_error> read_failure(const error_code& ec) {
-    if (ec == http::error::header_limit) {
-        return api::api_error{
-            api::api_errc::headers_too_large, "the request line and headers are too large", ""};
-    }
-    if (ec == http::error::body_limit) {
-        return api::api_error{api::api_errc::body_too_large, "the request body is too large", ""};
-    }
-    if (ec == http::error::partial_message) {
-        return api::api_error{
-            api::api_errc::bad_request, "the request ended before its body was complete (truncated)", ""};
-    }
-    if (ec != http::error::end_of_stream && is_http_error(ec)) {
-        return api::api_error{api::api_errc::bad_request, "malformed HTTP request: " + ec.message(), ""};
-    }
-    return std::nullopt;
 }
 
 http::response<http::string_body> to_response(api::response_data&& a, unsigned version, bool keep_alive) {
@@ -198,8 +209,7 @@ private:
         const auto& limits = handler_.current_config().daemon;
         const auto idle = duration_cast<steady_clock::duration>(limits.client_idle_timeout);
         idle_timeout_ = idle;
-        parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-        parser.body_limit(limits.max_body_bytes);
+        apply_request_limits(parser, limits);
         // The body's memory is reused from the previous request (the string_body reader appends).
         spare_body_.clear();
         parser.get().body() = std::move(spare_body_);

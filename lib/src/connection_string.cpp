@@ -59,8 +59,10 @@ void parse_endpoint(std::string_view endpoint, connection_string& out) {
         throw std::invalid_argument(fmt::format("connection string Endpoint '{}' has no host", endpoint));
     }
     out.host = detail::to_lower(url->encoded_host());
-    out.port = url->has_port() ? std::string(url->port()) : "443";
-    const std::string authority = url->has_port() ? out.host + ":" + out.port : out.host;
+    // `sb://ns:/` has an empty port, which means the default one (RFC 3986, 3.2.3).
+    const bool has_port = url->has_port() && !url->port().empty();
+    out.port = has_port ? std::string(url->port()) : "443";
+    const std::string authority = has_port ? out.host + ":" + out.port : out.host;
     out.endpoint = "https://" + authority + "/";
 }
 

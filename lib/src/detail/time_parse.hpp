@@ -46,7 +46,10 @@ inline std::optional<std::chrono::system_clock::time_point> make_utc_time(
     int y, int mo, int d, int h, int mi, int s) {
     using namespace std::chrono;
     const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok() || h > 23 || mi > 59 || s > 60) {
+    // system_clock counts nanoseconds in 64 bits: only 1677-09-21 to 2262-04-11 fit, and converting a
+    // time outside that overflows (undefined behaviour; found by fuzz_response and fuzz_submission).
+    // Whole years inside it, so that an offset or a fraction added later cannot overflow either.
+    if (!ymd.ok() || y < 1678 || y > 2261 || h > 23 || mi > 59 || s > 60) {
         return std::nullopt;
     }
     return sys_days{ymd} + hours{h} + minutes{mi} + seconds{s};

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -160,15 +159,19 @@ void nhpushd_process::start(const nhpushd_options& o) {
     }
     envp.push_back(nullptr);
 
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-        throw std::runtime_error(std::string("cannot start nhpushd: ") + std::strerror(rc));
+    // stdout and stderr to the log; the daemon dies with the test (spawn_tied_to_parent).
+    const int log_fd = ::open(log_file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log_fd < 0) {
+        throw std::runtime_error("cannot open " + log_file_ + ": " + std::strerror(errno));
     }
+    try {
+        pid_ = spawn_tied_to_parent(
+            argv[0], argv.data(), envp.data(), {.stdout_fd = log_fd, .stderr_fd = log_fd});
+    } catch (const std::exception& e) {
+        ::close(log_fd);
+        throw std::runtime_error(std::string("cannot start nhpushd: ") + e.what());
+    }
+    ::close(log_fd);
     pid_fd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
 }
 

@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,32 +58,77 @@ int decode_status(int status) {
 
 }  // namespace
 
+int spawn_tied_to_parent(const char* path, char* const argv[], char* const envp[], const spawn_setup& setup) {
+    // The child reports a failed exec through this pipe; a successful exec closes it (O_CLOEXEC).
+    int status_pipe[2];
+    if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
+        throw std::runtime_error("pipe failed");
+    }
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        const int e = errno;
+        ::close(status_pipe[0]);
+        ::close(status_pipe[1]);
+        throw std::runtime_error(std::string("cannot start ") + path + ": fork: " + std::strerror(e));
+    }
+    if (pid == 0) {
+        // Only async-signal-safe calls from here to exec.
+        int e = 0;
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+            e = errno;
+        } else if (::getppid() != parent) {
+            ::_exit(127);  // the parent died before prctl: nobody is waiting for us
+        } else if (setup.stdout_fd >= 0 && ::dup2(setup.stdout_fd, STDOUT_FILENO) < 0) {
+            e = errno;
+        } else if (setup.stderr_fd >= 0 && ::dup2(setup.stderr_fd, STDERR_FILENO) < 0) {
+            e = errno;
+        } else if (setup.working_directory != nullptr && ::chdir(setup.working_directory) != 0) {
+            e = errno;
+        } else {
+            ::execve(path, argv, envp);
+            e = errno;
+        }
+        [[maybe_unused]] const auto written = ::write(status_pipe[1], &e, sizeof e);
+        ::_exit(127);
+    }
+    ::close(status_pipe[1]);
+    int child_errno = 0;
+    ssize_t n;
+    do {
+        n = ::read(status_pipe[0], &child_errno, sizeof child_errno);
+    } while (n < 0 && errno == EINTR);
+    ::close(status_pipe[0]);
+    if (n == static_cast<ssize_t>(sizeof child_errno)) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        throw std::runtime_error(std::string("cannot start ") + path + ": " + std::strerror(child_errno));
+    }
+    return pid;
+}
+
 child_process::child_process(options o) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
         throw std::runtime_error("pipe failed");
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    if (o.merge_stderr) {
-        posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
-    }
-    if (!o.working_directory.empty()) {
-        posix_spawn_file_actions_addchdir_np(&actions, o.working_directory.c_str());
     }
     std::vector<std::string> argv_strings{o.program};
     argv_strings.insert(argv_strings.end(), o.args.begin(), o.args.end());
     auto env_strings = merged_environment(o.env);
     auto argv = c_strings(argv_strings);
     auto envp = c_strings(env_strings);
-    const int rc = ::posix_spawn(&pid_, o.program.c_str(), &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(fds[1]);
-    if (rc != 0) {
+    const spawn_setup setup{
+        .stdout_fd = fds[1],
+        .stderr_fd = o.merge_stderr ? fds[1] : -1,
+        .working_directory = o.working_directory.empty() ? nullptr : o.working_directory.c_str()};
+    try {
+        pid_ = spawn_tied_to_parent(o.program.c_str(), argv.data(), envp.data(), setup);
+    } catch (...) {
         ::close(fds[0]);
-        throw std::runtime_error("cannot start " + o.program + ": " + std::strerror(rc));
+        ::close(fds[1]);
+        throw;
     }
+    ::close(fds[1]);
     out_fd_ = fds[0];
     pid_fd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
 }

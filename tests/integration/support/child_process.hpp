@@ -13,7 +13,8 @@ namespace nhpush::testing {
 /**
  * @brief A child process whose stdout (and optionally stderr) the test reads through a pipe.
  *
- * Lifetime: the destructor kills a child that is still running (SIGKILL) and reaps it.
+ * Lifetime: the destructor kills a child that is still running (SIGKILL) and reaps it; the child also
+ * dies if this process does (see spawn_tied_to_parent).
  * Not thread-safe.
  */
 class child_process {
@@ -58,6 +59,26 @@ private:
     bool eof_ = false;
     std::optional<int> status_;
 };
+
+/** @brief Where a spawned child's standard output and error go, and where it starts. */
+struct spawn_setup {
+    int stdout_fd = -1;                       ///< made the child's stdout when >= 0
+    int stderr_fd = -1;                       ///< made the child's stderr when >= 0
+    const char* working_directory = nullptr;  ///< nullptr: ours
+};
+
+/**
+ * @brief Starts `path` (no PATH search) with `argv` and `envp`, its death tied to ours.
+ *
+ * fork + execve, with PR_SET_PDEATHSIG(SIGKILL) set in the child before exec: when the test is killed
+ * (a crash, a sanitizer abort, ctest's TIMEOUT) the child dies too instead of living on as an orphan
+ * that holds ctest's output pipe open. The signal is tied to the *thread* that spawns: spawn from a
+ * thread that outlives the child (a test's own thread). Between fork and exec the child makes only
+ * async-signal-safe system calls, so it is safe in a process with threads.
+ * @returns the child's pid.
+ * @throws std::runtime_error (with the errno text) if the program cannot be started.
+ */
+int spawn_tied_to_parent(const char* path, char* const argv[], char* const envp[], const spawn_setup& setup);
 
 /** @brief Runs a program to completion (at most `timeout`) and returns its exit status and output. */
 std::pair<int, std::string> run_to_completion(child_process::options o, std::chrono::milliseconds timeout);

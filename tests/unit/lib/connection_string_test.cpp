@@ -66,6 +66,14 @@ TEST(connection_string, keeps_a_port_and_ensures_trailing_slash) {
     EXPECT_EQ(cs.port, "8443");
 }
 
+TEST(connection_string, an_empty_port_is_the_default_port) {
+    // Found by fuzz_connection_string (fuzz/regressions/fuzz_connection_string/): port was "".
+    const auto cs =
+        parse_connection_string("Endpoint=sb://ns.example:/;SharedAccessKeyName=n;SharedAccessKey=k");
+    EXPECT_EQ(cs.endpoint, "https://ns.example/");
+    EXPECT_EQ(cs.port, "443");
+}
+
 TEST(connection_string, values_are_split_at_the_first_equals_sign) {
     const auto cs = parse_connection_string("Endpoint=sb://ns/;SharedAccessKeyName=n;SharedAccessKey=a=b==");
     EXPECT_EQ(cs.key, "a=b==");

@@ -55,9 +55,11 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 /// One worker thread: its io_context and its service logic.
 struct worker {
-    worker(shared_state& shared, std::size_t index) : ioc(1), handler(shared, index) {}
-    asio::io_context ioc;
+    worker(shared_state& shared, std::size_t index) : handler(shared, index), ioc(1) {}
+    // Declared before ioc so that it outlives it: destroying ioc destroys the frames of the sessions
+    // that never finished, and they refer to the handler.
     request_handler handler;
+    asio::io_context ioc;
     std::thread thread;
 };
 
@@ -244,9 +246,11 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor,
     asio::steady_timer pause(acceptor.get_executor());
     for (std::size_t next = 0;; ++next) {
         auto& w = *workers[next % workers.size()];
+        // The socket belongs to the worker's io_context while the accept runs on the acceptor's: the
+        // worker contexts must outlive this operation (run_server destroys them last).
         auto [ec, socket] = co_await acceptor.async_accept(w.ioc, use_tuple);
-        if (ec == asio::error::operation_aborted) {
-            co_return;
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) {
+            co_return;  // stopping: the acceptor was closed
         }
         if (ec) {
             // Out of descriptors or similar: do not spin.
@@ -272,6 +276,17 @@ int run_server(const hubsim_config& config, std::ostream& out) {
     shared_state shared(config, threads);
     auto tls = make_tls_context(config);
 
+    // Order matters for shutdown. A pending accept runs on `control` but holds a socket of a worker's
+    // io_context, and sessions on the workers use `tls` and `shared`; locals are destroyed in reverse,
+    // so the workers are declared first (destroyed after `control`, its acceptor and any operation
+    // still queued there) and after `shared` and `tls` (destroyed before them).
+    std::vector<std::unique_ptr<worker>> workers;
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+    for (unsigned i = 0; i < threads; ++i) {
+        workers.push_back(std::make_unique<worker>(shared, i));
+        guards.push_back(asio::make_work_guard(workers.back()->ioc));
+    }
+
     asio::io_context control(1);
     tcp::acceptor acceptor(control);
     const tcp::endpoint endpoint(asio::ip::make_address(config.listen_host), config.listen_port);
@@ -281,27 +296,23 @@ int run_server(const hubsim_config& config, std::ostream& out) {
     acceptor.listen(asio::socket_base::max_listen_connections);
     shared.authority = authority_of(acceptor.local_endpoint());
 
-    std::vector<std::unique_ptr<worker>> workers;
-    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
-    for (unsigned i = 0; i < threads; ++i) {
-        workers.push_back(std::make_unique<worker>(shared, i));
-        guards.push_back(asio::make_work_guard(workers.back()->ioc));
-    }
     for (auto& w : workers) {
         w->thread = std::thread([&ioc = w->ioc] { ioc.run(); });
     }
 
+    // On the signal: close the acceptor; the accept loop then ends (operation_aborted) and `control`
+    // runs out of work and returns, with no operation left queued on it.
     asio::signal_set signals(control, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code&, int) {
         beast::error_code ignored;
         acceptor.close(ignored);
-        control.stop();
     });
     asio::co_spawn(control, accept_loop(acceptor, workers, tls, config.idle_timeout), log_session_exception);
 
     out << "listening on " << shared.authority << std::endl;
     control.run();
 
+    // Stop and join every worker before any io_context is destroyed.
     for (auto& w : workers) {
         w->ioc.stop();
     }
