@@ -100,8 +100,9 @@ public:
         systemd::notify("STOPPING=1\nSTATUS=draining");
         stopping_.store(true);
         listener_->stop();
-        const auto live = registry_->current();
-        const auto drain = live->daemon.drain_deadline;
+        // A copy of the deadline only: holding the live hubs here would keep their timers and sockets
+        // alive past pool_.reset(), to be destroyed after their io_contexts (ASan found it).
+        const auto drain = registry_->current()->daemon.drain_deadline;
         std::uint64_t queued = 0;
         for (const auto& t : registry_->totals()) {
             queued += t.stats.queue_depth;
