@@ -1,9 +1,11 @@
-// Fuzzes the NDJSON batch parser (daemon/api/submission.hpp, submission_parser::parse_ndjson): every
-// non-blank line is accepted or rejected exactly once, line numbers rise and stay within the body, and
-// the batch answer is valid JSON.
+// Fuzzes the NDJSON batch parser (daemon/api/submission.hpp, submission_parser::parse_ndjson_lines)
+// and the batch answer (daemon/api/batch_answer.hpp): every non-blank line is handed over exactly once,
+// in rising order and within the body; the answer is valid JSON, counts every line, and lists at most
+// max_listed_rejected_lines rejected lines in full.
 
 #include "fuzz_check.hpp"
 
+#include "api/batch_answer.hpp"
 #include "api/submission.hpp"
 
 #include <rapidjson/document.h>
@@ -12,7 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <vector>
+#include <variant>
 
 using nhpush::fuzz::fixed_now;
 
@@ -20,26 +22,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     nhpush::api::submission_parser parser({"main", "other"});
     std::string body(reinterpret_cast<const char*>(data), size);
     const auto lines = static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n')) + 1;
-    auto batch = parser.parse_ndjson(body, fixed_now);
 
-    std::vector<std::size_t> seen;
-    for (const auto& a : batch.accepted) {
-        seen.push_back(a.line);
-    }
-    for (const auto& r : batch.rejected) {
-        seen.push_back(r.line);
-    }
-    std::sort(seen.begin(), seen.end());
-    NHPUSH_FUZZ_CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());  // once each
-    NHPUSH_FUZZ_CHECK(seen.empty() || (seen.front() >= 1 && seen.back() <= lines));
+    nhpush::api::batch_answer answer;
+    std::size_t previous_line = 0;
+    parser.parse_ndjson_lines(body, fixed_now, [&](std::size_t line, auto& result) {
+        NHPUSH_FUZZ_CHECK(line > previous_line && line <= lines);  // once each, in order
+        previous_line = line;
+        if (std::holds_alternative<nhpush::api::submission>(result)) {
+            answer.accept(line, "id-" + std::to_string(line));
+        } else {
+            answer.reject(line, std::move(std::get<nhpush::api::api_error>(result)));
+        }
+    });
+    const auto accepted = answer.accepted_count();
+    const auto rejected = answer.rejected_count();
+    const auto text = answer.finish();
 
-    std::vector<nhpush::api::accepted_line> ids;
-    for (const auto& a : batch.accepted) {
-        ids.push_back({a.line, "id-" + std::to_string(a.line)});
-    }
-    const auto answer = nhpush::api::render_batch_answer(ids, batch.rejected);
     rapidjson::Document doc;
-    doc.Parse(answer.data(), answer.size());
+    doc.Parse(text.data(), text.size());
     NHPUSH_FUZZ_CHECK(!doc.HasParseError() && doc.IsObject());
+    NHPUSH_FUZZ_CHECK(doc.HasMember("accepted") && doc["accepted"].IsArray());
+    NHPUSH_FUZZ_CHECK(doc["accepted"].Size() == accepted);
+    NHPUSH_FUZZ_CHECK(doc.HasMember("rejected") && doc["rejected"].IsArray());
+    NHPUSH_FUZZ_CHECK(doc["rejected"].Size() == std::min(rejected, nhpush::api::max_listed_rejected_lines));
+    NHPUSH_FUZZ_CHECK(doc.HasMember("rejected_count") && doc["rejected_count"].GetUint64() == rejected);
     return 0;
 }
