@@ -1,6 +1,7 @@
 // Idempotent ids: a submission whose id nhpushd holds (queued, in flight or a recent result) is
 // answered 409 duplicate_id with that notification's state and never changes it.
 
+#include "json_answers.hpp"
 #include "nhpushd_process.hpp"
 
 #include <gmock/gmock.h>
@@ -21,19 +22,6 @@ namespace {
 using namespace nhpush::testing;
 using namespace std::chrono_literals;
 using testing::HasSubstr;
-
-rapidjson::Document parse(const std::string& json) {
-    rapidjson::Document d;
-    d.Parse(json.c_str());
-    EXPECT_FALSE(d.HasParseError()) << json;
-    return d;
-}
-
-std::string text_at(const std::string& json, const char* pointer) {
-    const auto d = parse(json);
-    const auto* v = rapidjson::Pointer(pointer).Get(d);
-    return v != nullptr && v->IsString() ? v->GetString() : std::string{};
-}
 
 std::string with_id(const std::string& id) {
     return notification_json(R"("id":")" + id + R"(")");
@@ -97,7 +85,7 @@ TEST(idempotency, resubmitting_a_queued_id_answers_409_with_its_state_and_keeps_
     const auto state = client.get("/v1/notifications/order-7");
     EXPECT_EQ(state.status, 200u) << state.body;
     EXPECT_EQ(state.body, R"({"id":"order-7","hub":"main","status":"queued"})");
-    rapidjson::Document stats = parse(client.get("/v1/stats").body);
+    rapidjson::Document stats = parse_json(client.get("/v1/stats").body);
     EXPECT_EQ(rapidjson::Pointer("/hubs/main/submitted").Get(stats)->GetUint64(), 1u);
     EXPECT_EQ(rapidjson::Pointer("/daemon/request_errors/duplicate_id").Get(stats)->GetUint64(), 2u);
 }
@@ -174,7 +162,7 @@ TEST(idempotency, a_batch_line_with_a_known_id_is_rejected_as_duplicate_id) {
     const auto batch = with_id("b-1") + "\n" + with_id("b-2") + "\n" + with_id("b-2") + "\n";
     const auto answer = client.request("POST", "/v1/notifications", batch, "application/x-ndjson");
     ASSERT_EQ(answer.status, 202u) << answer.body;
-    const auto d = parse(answer.body);
+    const auto d = parse_json(answer.body);
     ASSERT_EQ(d["accepted"].Size(), 1u) << answer.body;
     EXPECT_EQ(d["accepted"][0]["line"].GetUint(), 2u);
     ASSERT_EQ(d["rejected"].Size(), 2u) << answer.body;

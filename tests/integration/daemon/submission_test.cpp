@@ -1,5 +1,6 @@
 // nhpushd end to end: the real daemon sending to nhpush-hubsim on loopback.
 
+#include "json_answers.hpp"
 #include "nhpushd_process.hpp"
 #include "prometheus_lint.hpp"
 
@@ -16,18 +17,6 @@ namespace {
 using namespace nhpush::testing;
 using namespace std::chrono_literals;
 using testing::HasSubstr;
-
-rapidjson::Document parse(const std::string& json) {
-    rapidjson::Document d;
-    d.Parse(json.c_str());
-    EXPECT_FALSE(d.HasParseError()) << json;
-    return d;
-}
-
-std::string text_at(const rapidjson::Document& d, const char* pointer) {
-    const auto* v = rapidjson::Pointer(pointer).Get(d);
-    return v != nullptr && v->IsString() ? v->GetString() : std::string{};
-}
 
 std::int64_t number_at(const rapidjson::Document& d, const char* pointer) {
     const auto* v = rapidjson::Pointer(pointer).Get(d);
@@ -63,7 +52,7 @@ TEST(nhpushd, every_format_is_sent_and_answered_with_the_hubs_result) {
                           c.payload + R"(,"tags":"format:)" + c.format + R"("})";
         const auto answer = client.post_json("/v1/notifications?wait=true", body);
         ASSERT_EQ(answer.status, 200u) << c.format << ": " << answer.body;
-        const auto d = parse(answer.body);
+        const auto d = parse_json(answer.body);
         EXPECT_EQ(text_at(d, "/status"), "sent") << c.format << ": " << answer.body;
         EXPECT_EQ(number_at(d, "/http_status"), 201) << c.format;
         EXPECT_FALSE(text_at(d, "/notification_id").empty()) << c.format;
@@ -73,7 +62,7 @@ TEST(nhpushd, every_format_is_sent_and_answered_with_the_hubs_result) {
     ASSERT_TRUE(hub.wait_for_record_lines(std::size(every_format), 5s));
     std::set<std::string> formats;
     for (const auto& line : hub.record_lines()) {
-        formats.insert(text_at(parse(line), "/format"));
+        formats.insert(text_at(parse_json(line), "/format"));
     }
     EXPECT_EQ(formats.size(), std::size(every_format));
     for (const auto& c : every_format) {
@@ -99,7 +88,7 @@ TEST(nhpushd, accepts_at_once_then_reports_the_state_by_id) {
     do {
         answer = client.get("/v1/notifications/order-17");
         ASSERT_EQ(answer.status, 200u) << answer.body;
-        d = parse(answer.body);
+        d = parse_json(answer.body);
     } while (text_at(d, "/status") == "queued" && std::chrono::steady_clock::now() < deadline);
     EXPECT_EQ(text_at(d, "/status"), "sent") << answer.body;
     EXPECT_EQ(text_at(d, "/hub"), "main");
@@ -107,7 +96,7 @@ TEST(nhpushd, accepts_at_once_then_reports_the_state_by_id) {
 
     answer = client.get("/v1/notifications/never-seen");
     EXPECT_EQ(answer.status, 404u);
-    EXPECT_EQ(text_at(parse(answer.body), "/error/code"), "not_found");
+    EXPECT_EQ(text_at(parse_json(answer.body), "/error/code"), "not_found");
 }
 
 TEST(nhpushd, wait_mode_reports_a_failure_with_the_hubs_answer) {
@@ -115,7 +104,7 @@ TEST(nhpushd, wait_mode_reports_a_failure_with_the_hubs_answer) {
     nhpushd_process daemon(hub, {.hub_name = "no-such-hub"});
     const auto answer = daemon.client().post_json("/v1/notifications?wait=true", notification_json());
     ASSERT_EQ(answer.status, 200u) << answer.body;
-    const auto d = parse(answer.body);
+    const auto d = parse_json(answer.body);
     EXPECT_EQ(text_at(d, "/status"), "failed");
     EXPECT_EQ(text_at(d, "/reason"), "hub_rejected");
     EXPECT_EQ(number_at(d, "/http_status"), 404);
@@ -132,7 +121,7 @@ TEST(nhpushd, ndjson_batch_queues_the_valid_lines_and_reports_the_others_by_line
         notification_json(R"("id":"last")");  // no final newline
     const auto answer = daemon.client().request("POST", "/v1/notifications", batch, "application/x-ndjson");
     ASSERT_EQ(answer.status, 202u) << answer.body;
-    const auto d = parse(answer.body);
+    const auto d = parse_json(answer.body);
     ASSERT_EQ(d["accepted"].Size(), 2u) << answer.body;
     EXPECT_EQ(d["accepted"][0]["line"].GetInt(), 1);
     EXPECT_EQ(d["accepted"][1]["line"].GetInt(), 7);
@@ -159,7 +148,7 @@ TEST(nhpushd, stats_and_metrics_report_per_hub_and_the_metrics_parse) {
     const auto stats = client.get("/v1/stats");
     ASSERT_EQ(stats.status, 200u);
     EXPECT_EQ(stats.header("content-type"), "application/json");
-    const auto d = parse(stats.body);
+    const auto d = parse_json(stats.body);
     EXPECT_EQ(number_at(d, "/hubs/main/sent"), 3);
     EXPECT_EQ(number_at(d, "/hubs/main/submitted"), 3);
     EXPECT_EQ(number_at(d, "/hubs/main/queue_capacity"), 100000);
@@ -203,7 +192,7 @@ TEST(nhpushd, healthz_turns_unhealthy_when_every_send_fails_authentication) {
     for (int i = 0; i < 3; ++i) {
         const auto answer = client.post_json("/v1/notifications?wait=true", notification_json());
         ASSERT_EQ(answer.status, 200u);
-        EXPECT_EQ(number_at(parse(answer.body), "/http_status"), 401) << answer.body;
+        EXPECT_EQ(number_at(parse_json(answer.body), "/http_status"), 401) << answer.body;
     }
     const auto health = client.get("/healthz");
     EXPECT_EQ(health.status, 503u);
