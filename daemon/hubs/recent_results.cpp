@@ -152,18 +152,6 @@ recent_results::stripe& recent_results::stripe_of(std::string_view id) const {
     return *stripes_[stripes_.size() == 1 ? 0 : string_hash{}(id) % stripes_.size()];
 }
 
-void recent_results::queued(std::string_view id, std::string_view hub) {
-    if (capacity_.load(std::memory_order_relaxed) == 0) {
-        return;
-    }
-    auto& s = stripe_of(id);
-    std::lock_guard lock(s.mutex);
-    auto [it, inserted] = s.entries.try_emplace(std::string(id));
-    it->second.hub = hub;
-    it->second.finished.reset();
-    it->second.sequence = s.next_sequence++;
-}
-
 std::optional<result_record> recent_results::claim(std::string_view id, std::string_view hub) {
     if (capacity_.load(std::memory_order_relaxed) == 0) {
         return std::nullopt;

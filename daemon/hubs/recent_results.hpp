@@ -52,8 +52,7 @@ struct result_record {
  *
  * Queued notifications are always kept (their number is bounded by the hubs' queue capacities); of
  * the finished ones, the last `capacity` are kept and the oldest forgotten first. Capacity 0 turns the
- * table off: nothing is stored and find() finds nothing. claim() refuses an id the table holds;
- * queued() replaces the older entry.
+ * table off: nothing is stored and find() finds nothing. claim() refuses an id the table holds.
  *
  * Thread-safety: every member may be called from any thread. The table is split into stripes, each
  * with its own lock, so the workers rarely wait for each other; with stripes, "oldest first" holds per
@@ -68,9 +67,6 @@ public:
 
     /** @brief Changes how many finished notifications are kept (a reload); may forget some at once. */
     void set_capacity(std::size_t capacity);
-
-    /** @brief Records `id` as queued to `hub`, replacing any entry it had. */
-    void queued(std::string_view id, std::string_view hub);
 
     /**
      * @brief Records `id` as queued to `hub`, pending, unless the table knows it already (queued,

@@ -22,9 +22,15 @@ result_record sent(std::string hub, std::string notification_id) {
     return r;
 }
 
+// A submission as the dispatcher makes it: claimed, then confirmed once queued.
+void queue(recent_results& t, const std::string& id) {
+    EXPECT_FALSE(t.claim(id, "main")) << id << " was known already";
+    t.confirm(id);
+}
+
 TEST(recent_results, queued_then_finished) {
     recent_results t(10);
-    t.queued("a", "main");
+    queue(t, "a");
     ASSERT_TRUE(t.find("a"));
     EXPECT_EQ(t.find("a")->state, notification_state::queued);
     EXPECT_EQ(t.find("a")->hub, "main");
@@ -36,9 +42,9 @@ TEST(recent_results, queued_then_finished) {
 
 TEST(recent_results, forgets_the_oldest_finished_first_and_keeps_queued_ones) {
     recent_results t(3);
-    t.queued("q", "main");
+    queue(t, "q");
     for (auto id : {"a", "b", "c", "d"}) {
-        t.queued(id, "main");
+        queue(t, id);
         t.finished(id, sent("main", id));
     }
     EXPECT_FALSE(t.find("a"));
@@ -48,22 +54,24 @@ TEST(recent_results, forgets_the_oldest_finished_first_and_keeps_queued_ones) {
     EXPECT_EQ(t.size(), 4u);
 }
 
-TEST(recent_results, a_reused_id_is_not_forgotten_by_its_older_entry) {
+TEST(recent_results, an_id_forgotten_by_the_bound_can_be_used_again) {
     recent_results t(2);
-    t.queued("x", "main");
+    queue(t, "x");
     t.finished("x", sent("main", "old"));
-    t.queued("x", "main");  // the client used the id again
+    for (const char* id : {"y", "z"}) {
+        queue(t, id);
+        t.finished(id, sent("main", id));
+    }
+    EXPECT_FALSE(t.find("x"));  // the oldest finished one left the table
+    queue(t, "x");              // so the client may use the id again
     t.finished("x", sent("main", "new"));
-    t.queued("y", "main");
-    t.finished("y", sent("main", "y"));
-    // The first "x" entry leaves the order; the second one is what is kept.
     ASSERT_TRUE(t.find("x"));
     EXPECT_EQ(t.find("x")->notification_id, "new");
 }
 
 TEST(recent_results, capacity_zero_keeps_nothing_and_a_reload_can_shrink_it) {
     recent_results off(0);
-    off.queued("a", "main");
+    queue(off, "a");
     off.finished("a", sent("main", "n"));
     EXPECT_FALSE(off.find("a"));
     EXPECT_EQ(off.size(), 0u);
@@ -80,7 +88,7 @@ TEST(recent_results, capacity_zero_keeps_nothing_and_a_reload_can_shrink_it) {
 
 TEST(recent_results, forget_removes_a_refused_submission) {
     recent_results t(5);
-    t.queued("a", "main");
+    queue(t, "a");
     t.forget("a");
     EXPECT_FALSE(t.find("a"));
 }
@@ -93,7 +101,7 @@ TEST(recent_results, large_tables_stay_bounded_under_concurrent_use) {
         threads.emplace_back([&t, w] {
             for (int i = 0; i < 10'000; ++i) {
                 const auto id = std::to_string(w) + "-" + std::to_string(i);
-                t.queued(id, "main");
+                queue(t, id);
                 t.finished(id, sent("main", id));
             }
         });
