@@ -292,8 +292,7 @@ hub_sender::hub_sender(worker_pool& pool,
                        std::string_view hub,
                        hub_client_config config,
                        logger log)
-    : pool_(pool)
-    , config_((validate(config), std::move(config)))
+    : config_((validate(config), std::move(config)))
     , log_(std::move(log))
     , endpoint_(make_hub_endpoint(cs, hub, config_.api_version))
     , tokens_(cs.key_name, cs.key, config_.sas)

@@ -167,7 +167,6 @@ public:
 private:
     void wake_stopper();
 
-    worker_pool& pool_;
     hub_client_config config_;
     logger log_;
     hub_endpoint endpoint_;
