@@ -186,7 +186,7 @@ void measure(Loop& loop, const direct_options& o, run_report& report) {
 run_report run_direct(const direct_options& o) {
     const bool fixed_rate = o.load.rate > 0;
     hub_client_config config;
-    config.connections = o.connections;
+    config.max_connections = o.connections;
     config.ca_file = o.ca_file;
     config.queue_capacity =
         std::max<std::size_t>(2 * o.connections, fixed_rate ? o.load.count : o.window) + 1;

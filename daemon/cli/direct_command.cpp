@@ -185,7 +185,7 @@ int direct_command(args& a, std::ostream& out, std::ostream& err) {
         throw usage_error("--hub is required");
     }
     hub_client_config config;
-    config.connections = 1;
+    config.max_connections = 1;
     config.ca_file = a.take("ca-file").value_or("");
     config.api_version = a.take("api-version").value_or(std::string(default_api_version));
     std::mutex print_mutex;
@@ -202,7 +202,7 @@ int direct_command(args& a, std::ostream& out, std::ostream& err) {
     const auto ndjson = a.take("ndjson");
     if (ndjson) {
         a.expect_empty();
-        config.connections = 8;
+        config.max_connections = 8;
         auto body = read_batch(*ndjson);
         worker_pool pool(1);
         notification_hub client(pool, cs, *hub, config);

@@ -18,7 +18,7 @@ constexpr milliseconds retire_grace{1000};
 
 hub_client_config to_client_config(const config::hub_config& h) {
     hub_client_config c;
-    c.connections = h.connections;
+    c.max_connections = h.connections;
     c.queue_capacity = h.queue_capacity;
     c.rate_limit = h.rate_limit;
     c.timeouts.resolve = h.resolve_timeout;

@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     nhpush::hub_client_config config;
-    config.connections = 2;
+    config.max_connections = 2;
     if (argc > 3) {
         config.ca_file = argv[3];  // e.g. nhpush-hubsim's certificate
     }

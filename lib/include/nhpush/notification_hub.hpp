@@ -32,10 +32,29 @@ struct timeouts_config {
     std::chrono::milliseconds read{30'000};  ///< from the end of the write to the whole response
 };
 
+/** @brief Which HTTP version nhpush speaks to the hub. */
+enum class hub_protocol {
+    automatic,  ///< offer h2 and http/1.1 by ALPN and use what the hub picks
+    h2,         ///< HTTP/2 only: a hub that does not pick h2 is a failed connect
+    http1       ///< HTTP/1.1 only: one request at a time per connection
+};
+
 /** @brief Everything about how one hub is sent to. */
 struct hub_client_config {
-    /// Keep-alive TLS connections kept open to the hub, spread over the pool's threads (1–1024).
-    std::size_t connections = 8;
+    hub_protocol protocol = hub_protocol::automatic;
+    /// Connections kept open even when idle (0 to max_connections), spread over the pool's threads.
+    std::size_t min_connections = 1;
+    /// Connections at most (1–1024). Between the two, connections open as the work outstanding
+    /// needs them (in flight ≈ rate × hub latency) and close after idle_timeout with nothing to do.
+    std::size_t max_connections = 64;
+    /// Concurrent requests per HTTP/2 connection at most (1–1000); the hub's
+    /// SETTINGS_MAX_CONCURRENT_STREAMS lowers it. An HTTP/1.1 connection carries one at a time.
+    std::size_t max_streams = 100;
+    /// A connection above min_connections closes after this long with nothing to do.
+    std::chrono::seconds idle_timeout{60};
+    /// An HTTP/2 connection with nothing in flight sends a PING this often; no answer within
+    /// timeouts.read and it is replaced. 0 = never.
+    std::chrono::seconds ping_interval{30};
     /// Notifications queued or in flight at most; beyond it async_send fails with errc::queue_full.
     std::size_t queue_capacity = 100'000;
     /// Notifications a second at most, 0 for no limit.

@@ -54,7 +54,10 @@ void validate(const hub_client_config& c) {
             throw std::invalid_argument(std::string(what));
         }
     };
-    require(c.connections >= 1 && c.connections <= 1024, "connections must be between 1 and 1024");
+    require(c.max_connections >= 1 && c.max_connections <= 1024,
+            "max_connections must be between 1 and 1024");
+    require(c.min_connections <= c.max_connections, "min_connections must not exceed max_connections");
+    require(c.max_streams >= 1 && c.max_streams <= 1000, "max_streams must be between 1 and 1000");
     require(c.queue_capacity >= 1, "queue_capacity must be at least 1");
     require(c.rate_limit >= 0, "rate_limit must be 0 (none) or positive");
     require(c.retry.max_attempts >= 1 && c.retry.max_attempts <= 100,
@@ -297,17 +300,17 @@ hub_sender::hub_sender(worker_pool& pool,
     , endpoint_(make_hub_endpoint(cs, hub, config_.api_version))
     , tokens_(cs.key_name, cs.key, config_.sas)
     , tls_(make_tls_context(config_.ca_file)) {
-    const std::size_t n = std::min(pool.size(), config_.connections);
+    const std::size_t n = std::min(pool.size(), config_.max_connections);
     for (std::size_t i = 0; i < n; ++i) {
         // Connections and the rate limit are split evenly; the first shards take the remainder.
-        const std::size_t share = config_.connections / n + (i < config_.connections % n ? 1 : 0);
+        const std::size_t share = config_.max_connections / n + (i < config_.max_connections % n ? 1 : 0);
         shards_.push_back(std::make_unique<shard>(
             *this, pool.context(i), share, config_.rate_limit / static_cast<double>(n)));
     }
 }
 
 void hub_sender::start() {
-    running_connections_ = static_cast<int>(config_.connections);
+    running_connections_ = static_cast<int>(config_.max_connections);
     for (auto& s : shards_) {
         asio::post(s->context(), [s = s.get()] { s->start(); });
     }

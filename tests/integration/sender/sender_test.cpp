@@ -42,7 +42,7 @@ notification apple(int i = 0) {
 
 hub_client_config config_for(const hubsim_process& sim, std::size_t connections = 2) {
     hub_client_config c;
-    c.connections = connections;
+    c.max_connections = connections;
     c.ca_file = sim.cert_file();
     c.retry.backoff_base = milliseconds{20};
     c.retry.backoff_cap = milliseconds{200};
@@ -543,7 +543,7 @@ TEST(sender, stop_is_bounded_while_connecting_to_an_unreachable_hub) {
 
     worker_pool pool(1);
     hub_client_config config;
-    config.connections = 1;
+    config.max_connections = 1;
     config.timeouts.connect = seconds{60};
     config.timeouts.handshake = seconds{60};
     config.reconnect.backoff_base = seconds{60};  // after a refusal, a long back-off

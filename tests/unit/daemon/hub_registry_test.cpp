@@ -41,7 +41,7 @@ TEST(hub_registry, to_client_config_maps_every_key) {
     h.sas_token_lifetime = 20s;
     h.sas_renew_margin = 5s;
     const auto c = to_client_config(h);
-    EXPECT_EQ(c.connections, 3u);
+    EXPECT_EQ(c.max_connections, 3u);
     EXPECT_EQ(c.queue_capacity, 77u);
     EXPECT_EQ(c.rate_limit, 2.5);
     EXPECT_EQ(c.api_version, "2015-01");
