@@ -98,7 +98,9 @@ struct h2_client_session::callbacks {
         return static_cast<stream*>(nghttp2_session_get_stream_user_data(session, stream_id));
     }
 
-    static bool wants_response(const stream* s) { return s && !s->cancelled && s->too_large.empty(); }
+    static bool wants_response(const stream* s) {
+        return s && !s->cancelled && !s->answered && s->too_large.empty();
+    }
 
     static int on_begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void*) {
         if (auto* s = find(session, frame->hd.stream_id); frame->hd.type == NGHTTP2_HEADERS && s) {
@@ -216,9 +218,12 @@ struct h2_client_session::callbacks {
         if (frame->hd.type == NGHTTP2_HEADERS && s->got_final && !s->ignore_block) {
             me.check_content_length(frame->hd.stream_id, *s);
         }
-        // nghttp2 calls this only for a valid end: a Content-Length mismatch resets the stream.
-        if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0 && s->too_large.empty()) {
-            s->remote_ended = true;
+        // nghttp2 calls this only for a valid end (a Content-Length mismatch resets the stream). The
+        // answer is reported at once, even if our request is still being sent (RFC 9113 §8.1: the
+        // answer may come early); the stream ends without another event.
+        if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0 && wants_response(s)) {
+            s->answered = true;
+            me.events_.push_back(h2_answer{frame->hd.stream_id, std::move(s->response)});
         }
     }
 
@@ -461,7 +466,7 @@ void h2_client_session::close_stream(std::int32_t id, std::uint32_t error_code) 
     if (it == streams_.end()) {
         return;
     }
-    if (!it->second.cancelled) {
+    if (!it->second.cancelled && !it->second.answered) {
         events_.push_back(event_for(id, it->second, error_code));
     }
     streams_.erase(it);
@@ -470,9 +475,6 @@ void h2_client_session::close_stream(std::int32_t id, std::uint32_t error_code) 
 h2_event h2_client_session::event_for(std::int32_t id, stream& s, std::uint32_t error_code) const {
     if (!s.too_large.empty()) {
         return h2_failure{id, h2_stream_failure::response_too_large, NGHTTP2_CANCEL, std::move(s.too_large)};
-    }
-    if (s.remote_ended) {  // complete, whatever reset followed (RFC 9113 §8.1: the answer came early)
-        return h2_answer{id, std::move(s.response)};
     }
     if (error_code == NGHTTP2_REFUSED_STREAM) {
         return h2_failure{id,

@@ -125,7 +125,8 @@ public:
 
     /// The peer's first SETTINGS arrived.
     bool settings_received() const { return settings_received_; }
-    /// Streams submitted and not yet ended (cancelled ones count until their RST_STREAM is out).
+    /// Streams submitted and not yet closed: cancelled ones count until their RST_STREAM is out,
+    /// answered ones until the request is all sent (or the peer resets the stream).
     std::size_t open_streams() const { return streams_.size(); }
     /// The peer's SETTINGS_MAX_CONCURRENT_STREAMS (100 until its SETTINGS arrive, as RFC 9113
     /// suggests; unlimited if it sends none).
@@ -148,7 +149,7 @@ private:
         std::size_t header_bytes = 0;
         std::uint32_t peer_reset_code = 0;
         bool peer_reset = false;    // an RST_STREAM came from the peer
-        bool remote_ended = false;  // the response is complete (END_STREAM received)
+        bool answered = false;      // the response is complete (END_STREAM) and reported
         bool got_final = false;     // the final (non-1xx) response headers began
         bool ignore_block = false;  // the header block being read is a 1xx or trailers
         bool cancelled = false;     // cancel(): no event

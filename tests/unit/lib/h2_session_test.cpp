@@ -621,6 +621,25 @@ TEST(h2_session, a_zero_initial_window_keeps_the_body_back) {
     EXPECT_TRUE(client.pending_output().empty());
 }
 
+TEST(h2_session, an_answer_before_the_request_body_is_sent_is_reported_at_once) {
+    h2_client_session client{h2_limits{}};
+    test_server server{{{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 0}}};
+    pump(client, server);
+    const auto id = client.submit(make_request("a body the hub does not want"));
+    pump(client, server);
+    server.respond(id, 413, {}, "<Error/>");
+    pump(client, server);
+    auto events = client.take_events();
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(answer_of(events[0]).message.result_int(), 413u);
+    EXPECT_EQ(client.open_streams(), 1u);  // the body is still to be sent
+
+    server.reset(id, NGHTTP2_NO_ERROR);  // RFC 9113 §8.1: stop sending, without error
+    pump(client, server);
+    EXPECT_TRUE(client.take_events().empty());
+    EXPECT_EQ(client.open_streams(), 0u);
+}
+
 TEST(h2_session, cancel_sends_rst_stream_cancel_and_reports_nothing) {
     connected c;
     const auto id = c.client.submit(make_request());
