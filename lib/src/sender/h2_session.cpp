@@ -351,6 +351,9 @@ error_code h2_client_session::receive(std::span<const char> bytes) {
     if (error_) {
         return error_;
     }
+    // A failure's detail names what nghttp2 complained about in these bytes, not earlier ones.
+    last_library_error_.clear();
+    last_library_code_ = 0;
     const auto n =
         nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
     if (n < 0) {

@@ -88,6 +88,7 @@ public:
 
     /// True while a new stream may be opened: the connection is alive, no GOAWAY received or
     /// sent, and open_streams() < min(limits.max_streams, the peer's MAX_CONCURRENT_STREAMS).
+    /// Also false for good once the stream ids run out (2^30 streams): shutdown() and reconnect.
     bool can_submit() const;
 
     /// Opens a stream for `request`: :method, :scheme https, :authority from Host, :path from the
@@ -117,7 +118,8 @@ public:
     std::string_view pending_output();
     void consumed(std::size_t n);
 
-    /// Events since the last call, in order.
+    /// Events since the last call, in order. They come from receive(), and from pending_output():
+    /// a stream we reset, or one refused before its HEADERS went out, ends as its frame is written.
     std::vector<h2_event> take_events();
     /// The same into `out` (cleared first), swapping buffers so that a caller reusing `out` causes
     /// no allocation.
@@ -128,8 +130,8 @@ public:
     /// Streams submitted and not yet closed: cancelled ones count until their RST_STREAM is out,
     /// answered ones until the request is all sent (or the peer resets the stream).
     std::size_t open_streams() const { return streams_.size(); }
-    /// The peer's SETTINGS_MAX_CONCURRENT_STREAMS (100 until its SETTINGS arrive, as RFC 9113
-    /// suggests; unlimited if it sends none).
+    /// The peer's SETTINGS_MAX_CONCURRENT_STREAMS: 100 (nghttp2's assumption) until its SETTINGS
+    /// arrive, unlimited (2^32 - 1) if they do not name it.
     std::size_t peer_max_concurrent_streams() const;
     /// The GOAWAY received from the peer, if any.
     const std::optional<h2_goaway>& goaway() const { return goaway_; }
