@@ -61,6 +61,7 @@ public:
     }
     ~test_server() { nghttp2_session_del(session_); }
     test_server(const test_server&) = delete;
+    nghttp2_session* session() { return session_; }
     test_server& operator=(const test_server&) = delete;
 
     void feed(std::string_view bytes) {
@@ -81,14 +82,18 @@ public:
         }
     }
 
-    void respond(std::int32_t id, int status, const field_list& fields = {}, std::string body = "") {
+    void respond(std::int32_t id,
+                 int status,
+                 const field_list& fields = {},
+                 std::string body = "",
+                 field_list trailers = {}) {
         auto nv = make_nv(status, fields);
         if (body.empty()) {
             ASSERT_EQ(nghttp2_submit_response(session_, id, nv.data(), nv.size(), nullptr), 0);
             return;
         }
         auto& source = bodies_[id];
-        source = {std::move(body), 0};
+        source = {std::move(body), 0, std::move(trailers)};
         nghttp2_data_provider provider{};
         provider.source.ptr = &source;
         provider.read_callback = &read_body;
@@ -131,6 +136,7 @@ private:
     struct body_source {
         std::string data;
         std::size_t sent = 0;
+        field_list trailers;  // sent after the body, in a HEADERS frame with END_STREAM
     };
 
     static std::vector<nghttp2_nv> make_nv(int status, const field_list& fields) {
@@ -194,8 +200,8 @@ private:
         return 0;
     }
 
-    static ssize_t read_body(nghttp2_session*,
-                             int32_t,
+    static ssize_t read_body(nghttp2_session* session,
+                             int32_t id,
                              uint8_t* buf,
                              size_t length,
                              uint32_t* flags,
@@ -207,6 +213,16 @@ private:
         s.sent += n;
         if (s.sent == s.data.size()) {
             *flags |= NGHTTP2_DATA_FLAG_EOF;
+            if (!s.trailers.empty()) {
+                std::vector<nghttp2_nv> nv;
+                for (const auto& [name, value] : s.trailers) {
+                    nv.push_back(nv_of(name, value));
+                }
+                *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+                if (nghttp2_submit_trailer(session, id, nv.data(), nv.size()) != 0) {
+                    return NGHTTP2_ERR_CALLBACK_FAILURE;
+                }
+            }
         }
         return static_cast<ssize_t>(n);
     }
@@ -545,6 +561,35 @@ TEST(h2_session, a_response_after_a_100_continue_is_the_final_one) {
     EXPECT_EQ(answer.message.result_int(), 201u);
     EXPECT_EQ(answer.message["trackingid"], "t");
     EXPECT_EQ(answer.message.body(), "done");
+}
+
+TEST(h2_session, trailers_end_the_answer_and_are_not_fields) {
+    connected c;
+    const auto id = c.client.submit(make_request());
+    pump(c.client, c.server);
+    c.server.respond(id, 201, {{"trackingid", "t"}}, "body", {{"x-checksum", "abc"}});
+    pump(c.client, c.server);
+    const auto events = c.client.take_events();
+    ASSERT_EQ(events.size(), 1u);
+    const auto& answer = answer_of(events[0]);
+    EXPECT_EQ(answer.message.result_int(), 201u);
+    EXPECT_EQ(answer.message.body(), "body");
+    EXPECT_EQ(answer.message["trackingid"], "t");
+    EXPECT_EQ(answer.message.count("x-checksum"), 0u);
+}
+
+TEST(h2_session, the_windows_let_large_and_many_answers_through_without_waiting) {
+    connected c{h2_limits{.max_response_bytes = 2 << 20, .connection_window = 32 << 20}};
+    const auto id = c.client.submit(make_request());
+    pump(c.client, c.server);
+    // What the server may send before any WINDOW_UPDATE: the whole of a body at the limit.
+    EXPECT_EQ(nghttp2_session_get_remote_window_size(c.server.session()), 32 << 20);
+    EXPECT_EQ(nghttp2_session_get_stream_remote_window_size(c.server.session(), id), 2 << 20);
+    c.server.respond(id, 200, {}, std::string(2 << 20, 'w'));
+    pump(c.client, c.server);
+    const auto events = c.client.take_events();
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(answer_of(events[0]).message.body().size(), std::size_t{2 << 20});
 }
 
 TEST(h2_session, a_header_list_over_the_limit_fails_that_stream_only) {
