@@ -39,6 +39,10 @@ public:
                 return "the sender stopped while the request was on the wire; the hub may have accepted it";
             case errc::send_path_failed:
                 return "an unexpected error on the send path";
+            case errc::protocol_error:
+                return "the hub broke the HTTP/2 protocol";
+            case errc::stream_reset:
+                return "the hub reset the request's HTTP/2 stream";
         }
         return "unknown nhpush error";
     }

@@ -33,6 +33,11 @@ sender_stats_snapshot sender_stats::snapshot() const noexcept {
     s.connections_opened = get(connections_opened);
     s.connections_failed = get(connections_failed);
     s.connections_recycled = get(connections_recycled);
+    s.connections_closed_idle = get(connections_closed_idle);
+    s.connections_h2 = get(connections_h2);
+    s.connections_open = get(connections_open);
+    s.goaways_received = get(goaways_received);
+    s.streams_reset = get(streams_reset);
     s.requests_on_reused_connections = get(requests_on_reused_connections);
     s.queue_depth = get(queue_depth);
     for (std::size_t i = 0; i < latency_buckets.size(); ++i) {

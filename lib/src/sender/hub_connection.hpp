@@ -1,8 +1,14 @@
 #pragma once
-// One keep-alive TLS connection to the hub and the coroutine that feeds it notifications.
+// One TLS connection to the hub and the coroutine that carries notifications over it: one at a
+// time over HTTP/1.1, many concurrent streams over HTTP/2. The decisions are pure and live
+// elsewhere: the connection's life in connection_machine.hpp, each request's outcome in
+// send_decision.hpp, the number of connections in pool_sizing.hpp. This file only does I/O.
 
-#include "sender/hub_sender.hpp"
+#include "sender/connection_machine.hpp"
+#include "sender/h2_session.hpp"
 #include "sender/item_in_hand.hpp"
+#include "sender/send_decision.hpp"
+#include "sender/shard.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,66 +17,137 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <deque>
+#include <map>
 #include <optional>
 
 namespace nhpush::detail {
 
+class hub_sender;
+
 class hub_connection {
 public:
     explicit hub_connection(shard& s);
+    ~hub_connection();
 
-    /// The connection's life: connect, take work, send, until the shard closes. Whatever a step
-    /// throws fails only the notification in hand (send_path_failed) and replaces the connection.
+    /// The connection's life: performs what the connection_machine decides until it terminates.
+    /// Whatever a step throws fails only the notifications in hand (send_path_failed) and replaces
+    /// the connection.
     boost::asio::awaitable<void> run();
 
-    /// Wakes the connection from any wait (resolve, idle, pause, back-off) and aborts its I/O.
+    /// Wakes the connection from any wait and aborts its I/O (the shard is closing).
     void interrupt();
-    /// Wakes the connection if it is waiting for work.
-    void wake() { timer_.cancel(); }
-    /// Waits until wake() or interrupt().
-    boost::asio::awaitable<void> sleep_idle();
+    /// Wakes the connection: work is ready, or the hub sent something.
+    void wake() {
+        woken_ = true;
+        timer_.cancel();
+    }
+    /// Waits until `t` or wake(); returns at once when the shard is closing or a wake() is pending.
+    boost::asio::awaitable<void> sleep_until(steady::time_point t);
 
 private:
-    struct exchange_outcome {
-        boost::system::error_code ec;
-        bool closed_before_answer = false;
+    /// How serving ended.
+    enum class serve_end { closed, idle, stop, no_settings };
+    /// A request on an HTTP/2 stream.
+    struct stream_in_flight {
+        stream_in_flight(shard& s, work_item w) : item(s, std::move(w)) {}
+        item_in_hand item;
+        hub_request request;  // kept for hub_client_config::on_exchange
     };
 
-    /// One turn of run(): connect if needed, then take one notification and process it.
-    boost::asio::awaitable<void> turn(std::optional<item_in_hand>& held);
+    boost::asio::awaitable<connection_action> perform(connection_action action);
     boost::asio::awaitable<boost::system::error_code> connect();
     boost::asio::awaitable<boost::system::error_code> resolve(
         boost::asio::ip::tcp::resolver::results_type& addresses);
-    boost::asio::awaitable<exchange_outcome> exchange();
-    boost::asio::awaitable<void> process(item_in_hand& item);
-    boost::asio::awaitable<void> wait_turn();
-    /// Waits until `t`, wake() or interrupt(); returns at once when the shard is closing.
-    boost::asio::awaitable<void> sleep_until(steady::time_point t);
-    void handle_answer(item_in_hand& item);
-    void retry_or_fail(item_in_hand& item, std::chrono::milliseconds delay);
-    void on_connect_failure(boost::system::error_code ec);
-    void on_unexpected(std::optional<item_in_hand>& held, std::string_view what);
+    boost::system::error_code check_protocol();
+    connection_action after_connect_failure(boost::system::error_code ec);
+    boost::asio::awaitable<serve_end> serve();
+
+    /// @name HTTP/1.1: one request at a time
+    /// @{
+    boost::asio::awaitable<serve_end> serve_http1();
+    boost::asio::awaitable<void> send_http1(item_in_hand& item);
+    boost::asio::awaitable<request_end> exchange_http1();
+    /// @}
+
+    /// @name HTTP/2: streams up to the hub's and our limit
+    /// @{
+    boost::asio::awaitable<serve_end> serve_h2();
+    boost::asio::awaitable<serve_end> serve_streams();
+    boost::asio::awaitable<void> read_h2();
+    /// Writes what the session has to send; false when the connection failed.
+    boost::asio::awaitable<bool> flush_h2();
+    /// Waits for the hub's first SETTINGS; false if none came in time.
+    boost::asio::awaitable<bool> await_settings();
+    /// Opens streams while the limits, the rate, a hub pause and the queue allow.
+    void start_streams(steady::time_point& wake_at);
+    void open_stream();
+    void on_h2_event(h2_event& e);
+    /// Resets the streams the hub has not answered within timeouts.read.
+    void expire_streams(steady::time_point now, steady::time_point& wake_at);
+    /// PINGs a silent idle connection; false when a PING went unanswered.
+    bool keep_alive_checked(steady::time_point now, steady::time_point& wake_at);
+    /// Settles the streams still open when the connection ends: "" at a stop.
+    void end_streams(std::string_view why);
+    /// @}
+
+    /// The rate limit and a hub-wide pause: when the item in hand may be sent.
+    steady::time_point turn_at();
+    bool past_deadline(item_in_hand& item);
     void build_request(const work_item& item);
+    /// Applies the rule of send_decision.hpp to a request that ended.
+    /// `request` is the one answered (HTTP/2 streams keep theirs); request_ when null.
+    void conclude(item_in_hand& item,
+                  request_end end,
+                  hub_response_message* answer,
+                  std::string_view failure,
+                  const hub_request* request = nullptr);
+    void record_answer(item_in_hand& item,
+                       const hub_request& request,
+                       hub_response_message& message,
+                       hub_response& answer);
+    /// Fails every notification in hand with send_path_failed after an unexpected exception.
+    void fail_in_hand(std::string_view what);
     void close();
-    bool too_old() const;
+    bool claim_idle_close();
 
     shard& shard_;
     hub_sender& sender_;
+    connection_machine machine_;
     boost::asio::steady_timer timer_;
+    boost::asio::steady_timer reader_exit_;
+    bool woken_ = false;
     // The concrete executor type spares a type-erased executor copy on every I/O operation.
     using tcp_stream =
         boost::beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
     std::optional<boost::asio::ssl::stream<tcp_stream>> stream_;
-    boost::beast::flat_buffer buffer_;
-    hub_request request_;
-    std::string wire_;  // request_ serialised: one buffer, so one TLS record and one write
-    std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
-    std::shared_ptr<const sas_token> token_;
-    steady::time_point connected_at_;
-    std::size_t requests_on_connection_ = 0;
-    int connect_failures_ = 0;
-    std::uint64_t unexpected_failures_ = 0;
+    bool h2_ = false;
     std::string connect_error_detail_;
+    std::string failure_detail_;  // why the last HTTP/1.1 exchange failed
+    std::uint64_t unexpected_failures_ = 0;
+    std::shared_ptr<const sas_token> token_;
+    hub_request request_;
+    std::string wire_;                  // what is being written: one buffer, so one TLS record and one write
+    std::optional<item_in_hand> held_;  // HTTP/1.1: the request in hand, or HTTP/2: the one waiting its turn
+    steady::time_point held_turn_{};    // HTTP/2: when held_ may go (the rate limit, a hub pause)
+
+    // HTTP/1.1
+    boost::beast::flat_buffer buffer_;
+    std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
+    std::size_t requests_on_connection_ = 0;
+
+    // HTTP/2
+    std::optional<h2_client_session> session_;
+    std::map<std::int32_t, stream_in_flight> streams_;
+    std::deque<std::pair<steady::time_point, std::int32_t>> answer_by_;  // in the order streams opened
+    std::vector<char> read_buffer_;
+    bool reading_ = false;
+    boost::system::error_code read_error_;
+    bool draining_ = false;
+    std::uint64_t pings_sent_ = 0;
+    steady::time_point last_heard_{};
+    steady::time_point ping_answer_by_ = steady::time_point::max();
+    steady::time_point idle_since_{};
 };
 
 }  // namespace nhpush::detail

@@ -22,15 +22,6 @@ using namespace std::chrono;
 
 namespace {
 
-// Runs the handler on its associated executor (inline when it has none). A lambda rather than
-// asio::append: Boost 1.81 re-wraps an lvalue any_completion_handler inside append without end.
-void complete(asio::any_completion_handler<send_signature> handler, error_code ec, send_result result) {
-    auto ex = asio::get_associated_executor(handler);
-    asio::dispatch(ex, [h = std::move(handler), ec, r = std::move(result)]() mutable {
-        std::move(h)(ec, std::move(r));
-    });
-}
-
 asio::ssl::context make_tls_context(const std::string& ca_file) {
     asio::ssl::context ctx(asio::ssl::context::tls_client);
     SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
@@ -74,220 +65,6 @@ void validate(const hub_client_config& c) {
 
 }  // namespace
 
-// ---- shard ----
-
-shard::shard(hub_sender& owner, asio::io_context& ioc, std::size_t connections, double rate)
-    : owner_(owner)
-    , ioc_(ioc)
-    , retry_timer_(ioc)
-    , sweep_timer_(ioc)
-    , bucket_(rate, std::max(1.0, rate / 10)) {
-    for (std::size_t i = 0; i < connections; ++i) {
-        connections_.push_back(std::make_unique<hub_connection>(*this));
-    }
-}
-
-shard::~shard() = default;
-
-void shard::start() {
-    for (auto& c : connections_) {
-        spawn(*c);
-    }
-    asio::co_spawn(ioc_, sweep_deadlines(), asio::detached);
-}
-
-void shard::spawn(hub_connection& c) {
-    asio::co_spawn(ioc_, c.run(), [this, &c, keep_alive = owner_.shared_from_this()](std::exception_ptr e) {
-        if (e) {
-            std::string what = "an exception of unknown type";
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                what = ex.what();
-            } catch (...) {
-            }
-            keep_alive->log().log(
-                log_level::error, "hub {}: connection ended: {}", keep_alive->endpoint().hub, what);
-            if (!closing_) {
-                spawn(c);
-                return;
-            }
-        }
-        // Counted here, not at the end of run(), so that a coroutine ended by an exception counts.
-        keep_alive->connection_exited();
-    });
-}
-
-void shard::update_oldest() {
-    const auto oldest = ready_.empty() ? steady::time_point{} : ready_.front().enqueued_at;
-    oldest_enqueued_.store(oldest.time_since_epoch().count(), std::memory_order_relaxed);
-}
-
-void shard::wake_one() {
-    if (!idle_.empty()) {
-        auto* c = idle_.back();
-        idle_.pop_back();
-        c->wake();
-    }
-}
-
-void shard::push(work_item item) {
-    if (closing_) {
-        finish(item, make_error_code(errc::shutting_down));
-        return;
-    }
-    ready_.push_back(std::move(item));
-    if (ready_.size() == 1) {
-        update_oldest();
-    }
-    wake_one();
-}
-
-void shard::push_front(work_item item) {
-    if (closing_) {
-        // Handed back after close() emptied the queue (an answer that raced the stop): nobody
-        // would take it any more.
-        return not_sent_at_stop(item);
-    }
-    ready_.push_front(std::move(item));
-    update_oldest();
-    wake_one();
-}
-
-std::optional<work_item> shard::try_take() {
-    if (ready_.empty()) {
-        return std::nullopt;
-    }
-    work_item item = std::move(ready_.front());
-    ready_.pop_front();
-    update_oldest();
-    return item;
-}
-
-asio::awaitable<std::optional<work_item>> shard::take(hub_connection& c) {
-    while (ready_.empty() && !closing_) {
-        idle_.push_back(&c);
-        co_await c.sleep_idle();
-        std::erase(idle_, &c);
-    }
-    co_return closing_ ? std::nullopt : try_take();
-}
-
-void shard::retry_later(work_item item, steady::duration delay) {
-    if (closing_) {
-        return not_sent_at_stop(item);
-    }
-    delayed_.emplace(steady::now() + delay, std::move(item));
-    arm_retry_timer();
-}
-
-void shard::arm_retry_timer() {
-    if (delayed_.empty()) {
-        return;
-    }
-    retry_timer_.expires_at(delayed_.begin()->first);
-    retry_timer_.async_wait([this](error_code ec) {
-        if (!ec) {
-            move_due_retries();
-        }
-    });
-}
-
-void shard::move_due_retries() {
-    const auto now = steady::now();
-    while (!delayed_.empty() && delayed_.begin()->first <= now) {
-        auto node = delayed_.extract(delayed_.begin());
-        push_front(std::move(node.mapped()));
-    }
-    arm_retry_timer();
-}
-
-asio::awaitable<void> shard::sweep_deadlines() {
-    const auto keep_alive = owner_.shared_from_this();
-    while (!closing_) {
-        sweep_timer_.expires_after(seconds{1});
-        if (auto [ec] = co_await sweep_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-            ec || closing_) {
-            break;
-        }
-        const auto now = steady::now();
-        const auto expired = [now](const work_item& i) { return i.deadline <= now; };
-        for (auto it = ready_.begin(); it != ready_.end();) {
-            if (expired(*it)) {
-                finish(*it, make_error_code(errc::deadline_expired));
-                it = ready_.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        for (auto it = delayed_.begin(); it != delayed_.end();) {
-            if (expired(it->second)) {
-                finish(it->second, make_error_code(errc::deadline_expired));
-                it = delayed_.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        update_oldest();
-    }
-}
-
-void shard::finish(work_item& item, error_code ec) {
-    auto& stats = owner_.stats();
-    auto& r = item.result();
-    r.error = ec;
-    r.latency = steady::now() - item.enqueued_at;
-    if (!ec) {
-        sender_stats::bump(r.unexpected_status ? stats.sent_unexpected_status : stats.sent);
-        stats.record_latency(r.latency);
-    } else if (ec == errc::hub_rejected) {
-        sender_stats::bump(stats.failed_rejected);
-        if (r.http_status == 401 || r.http_status == 403) {
-            sender_stats::bump(stats.failed_auth);
-        }
-    } else if (ec == errc::deadline_expired) {
-        sender_stats::bump(stats.failed_deadline);
-    } else if (ec == errc::shutting_down) {
-        sender_stats::bump(stats.failed_shutdown);
-    } else if (ec == errc::outcome_unknown) {
-        sender_stats::bump(stats.outcome_unknown);
-    } else if (ec == errc::send_path_failed) {
-        sender_stats::bump(stats.failed_send_path);
-    } else {
-        sender_stats::bump(stats.failed_retries_exhausted);
-    }
-    owner_.item_left(stats.queue_depth.fetch_sub(1));
-    complete(std::move(item.completion.handler), ec, std::move(r));
-}
-
-void shard::not_sent_at_stop(work_item& item) {
-    item.result().error_detail = "the sender stopped before this notification was sent";
-    finish(item, make_error_code(errc::shutting_down));
-}
-
-void shard::fail_all_ready(error_code ec, const std::string& detail) {
-    while (auto item = try_take()) {
-        item->result().error_detail = detail;
-        finish(*item, ec);
-    }
-}
-
-void shard::close() {
-    closing_ = true;
-    fail_all_ready(make_error_code(errc::shutting_down),
-                   "the sender stopped before this notification was sent");
-    for (auto& [when, item] : delayed_) {
-        item.result().error_detail = "the sender stopped before this notification was retried";
-        finish(item, make_error_code(errc::shutting_down));
-    }
-    delayed_.clear();
-    retry_timer_.cancel();
-    sweep_timer_.cancel();
-    for (auto& c : connections_) {
-        c->interrupt();
-    }
-}
-
 // ---- hub_sender ----
 
 hub_sender::hub_sender(worker_pool& pool,
@@ -300,17 +77,22 @@ hub_sender::hub_sender(worker_pool& pool,
     , endpoint_(make_hub_endpoint(cs, hub, config_.api_version))
     , tokens_(cs.key_name, cs.key, config_.sas)
     , tls_(make_tls_context(config_.ca_file)) {
+    // Connection limits and the rate are split evenly over the threads; the first shards take
+    // the remainder. A shard whose maximum is 0 would strand its queue, so there are at most
+    // max_connections shards.
     const std::size_t n = std::min(pool.size(), config_.max_connections);
+    const auto share = [n](std::size_t total, std::size_t i) { return total / n + (i < total % n ? 1 : 0); };
     for (std::size_t i = 0; i < n; ++i) {
-        // Connections and the rate limit are split evenly; the first shards take the remainder.
-        const std::size_t share = config_.max_connections / n + (i < config_.max_connections % n ? 1 : 0);
-        shards_.push_back(std::make_unique<shard>(
-            *this, pool.context(i), share, config_.rate_limit / static_cast<double>(n)));
+        shards_.push_back(
+            std::make_unique<shard>(*this,
+                                    pool.context(i),
+                                    shard_limits{.min_connections = share(config_.min_connections, i),
+                                                 .max_connections = share(config_.max_connections, i),
+                                                 .rate = config_.rate_limit / static_cast<double>(n)}));
     }
 }
 
 void hub_sender::start() {
-    running_connections_ = static_cast<int>(config_.max_connections);
     for (auto& s : shards_) {
         asio::post(s->context(), [s = s.get()] { s->start(); });
     }
@@ -341,9 +123,18 @@ void hub_sender::submit(work_item item, bool validate) {
         return reject(errc::queue_full);
     }
     sender_stats::bump(stats_.submitted);
-    auto& target = *shards_[next_shard_.fetch_add(1, std::memory_order_relaxed) % shards_.size()];
+    auto& target = pick_shard();
     asio::post(target.context(),
                [&target, item = std::move(item)]() mutable { target.push(std::move(item)); });
+}
+
+shard& hub_sender::pick_shard() noexcept {
+    // The less loaded of two shards ("power of two choices"): a shard whose connections are slow
+    // or down stops getting new work while the others have room.
+    const auto turn = next_shard_.fetch_add(1, std::memory_order_relaxed);
+    auto& first = *shards_[turn % shards_.size()];
+    auto& second = *shards_[(turn + 1) % shards_.size()];
+    return second.outstanding() < first.outstanding() ? second : first;
 }
 
 void hub_sender::pause_until(steady::time_point until) {

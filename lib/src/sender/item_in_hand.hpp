@@ -2,7 +2,7 @@
 // The owner of a notification while a connection works on it: the one place that guarantees a
 // completion, however the work ends.
 
-#include "sender/hub_sender.hpp"
+#include "sender/shard.hpp"
 
 #include <string_view>
 

@@ -1,0 +1,317 @@
+// HTTP/2 over the connection's TLS stream: a reader coroutine feeds the hub's bytes to the
+// sans-I/O h2_client_session; serve_h2() opens streams as work and the limits allow, writes what
+// the session produces, and concludes each stream's notification as its answer or failure comes.
+
+#include "sender/hub_connection.hpp"
+#include "sender/hub_sender.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace nhpush::detail {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using namespace std::chrono;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t read_chunk = 64 * 1024;
+
+}  // namespace
+
+asio::awaitable<hub_connection::serve_end> hub_connection::serve_h2() {
+    const auto& cfg = sender_.config();
+    session_.emplace(h2_limits{.max_streams = cfg.max_streams, .max_response_bytes = cfg.max_response_bytes});
+    draining_ = false;
+    read_error_ = {};
+    last_heard_ = idle_since_ = steady::now();
+    ping_answer_by_ = steady::time_point::max();
+    reading_ = true;
+    read_buffer_.resize(read_chunk);
+    asio::co_spawn(shard_.context(), read_h2(), asio::detached);
+
+    auto end = serve_end::closed;
+    if (!co_await await_settings()) {
+        end = serve_end::no_settings;
+    } else {
+        shard_.learned_capacity(std::min(cfg.max_streams, session_->peer_max_concurrent_streams()));
+        end = co_await serve_streams();
+    }
+    // The reader ends when the socket closes; only then may the session go.
+    interrupt();
+    while (reading_) {
+        co_await reader_exit_.async_wait(use_tuple);
+    }
+    end_streams(shard_.closing() ? "" : "the connection to the hub was lost");
+    session_.reset();
+    co_return shard_.closing() ? serve_end::stop : end;
+}
+
+asio::awaitable<void> hub_connection::read_h2() {
+    const auto keep_alive = sender_.shared_from_this();
+    while (stream_) {
+        auto [ec, n] = co_await stream_->async_read_some(asio::buffer(read_buffer_), use_tuple);
+        if (ec) {
+            read_error_ = ec;
+            break;
+        }
+        last_heard_ = steady::now();
+        if (const auto bad = session_->receive({read_buffer_.data(), n}); bad) {
+            read_error_ = bad;
+            break;
+        }
+        wake();
+    }
+    reading_ = false;
+    wake();
+    reader_exit_.cancel();
+}
+
+asio::awaitable<bool> hub_connection::flush_h2() {
+    // Copied out so that receive() may queue frames (a SETTINGS ack) while this write is under way.
+    for (auto out = session_->pending_output(); !out.empty(); out = session_->pending_output()) {
+        wire_.assign(out);
+        session_->consumed(out.size());
+        asio::steady_timer watchdog(shard_.context());
+        watchdog.expires_after(sender_.config().timeouts.write);
+        watchdog.async_wait([this](error_code ec) {
+            if (!ec) {
+                interrupt();  // a hub that stops reading: the writes would wait for ever
+            }
+        });
+        auto [ec, _] = co_await asio::async_write(*stream_, asio::buffer(wire_), use_tuple);
+        watchdog.cancel();
+        if (ec) {
+            co_return false;
+        }
+    }
+    co_return true;
+}
+
+asio::awaitable<bool> hub_connection::await_settings() {
+    // A hub that sends no SETTINGS would take streams and answer none.
+    const auto give_up_at = steady::now() + sender_.config().timeouts.handshake;
+    while (!session_->settings_received()) {
+        if (!co_await flush_h2() || !reading_ || shard_.closing()) {
+            co_return false;
+        }
+        if (steady::now() >= give_up_at) {
+            connect_error_detail_ = fmt::format("{}:{} sent no HTTP/2 SETTINGS within {} ms",
+                                                sender_.endpoint().host,
+                                                sender_.endpoint().port,
+                                                sender_.config().timeouts.handshake.count());
+            co_return false;
+        }
+        co_await sleep_until(give_up_at);
+    }
+    co_return true;
+}
+
+asio::awaitable<hub_connection::serve_end> hub_connection::serve_streams() {
+    const auto& cfg = sender_.config();
+    std::vector<h2_event> events;
+    while (true) {
+        session_->take_events(events);
+        for (auto& e : events) {
+            on_h2_event(e);
+        }
+        const auto now = steady::now();
+        auto wake_at = steady::time_point::max();
+        if (session_->goaway() && !draining_) {
+            sender_stats::bump(sender_.stats().goaways_received);
+            draining_ = true;
+        }
+        if (!draining_ && machine_.too_old(now)) {
+            sender_stats::bump(sender_.stats().connections_recycled);
+            session_->shutdown();
+            draining_ = true;
+        }
+        if (!draining_ && !shard_.closing()) {
+            start_streams(wake_at);
+        }
+        if (!co_await flush_h2() || !reading_ || shard_.closing()) {
+            co_return serve_end::closed;
+        }
+        if (!session_->alive() || (draining_ && streams_.empty())) {
+            co_return serve_end::closed;
+        }
+        expire_streams(now, wake_at);
+        if (streams_.empty() && !held_) {
+            if (now - idle_since_ >= cfg.idle_timeout && !shard_.has_ready() && claim_idle_close()) {
+                session_->shutdown();
+                co_await flush_h2();
+                co_return serve_end::idle;
+            }
+            wake_at = std::min(wake_at, idle_since_ + cfg.idle_timeout);
+        }
+        if (!keep_alive_checked(now, wake_at)) {
+            co_return serve_end::closed;
+        }
+        const bool wants_work = !draining_ && !held_ && session_->can_submit();
+        if (wants_work) {
+            co_await shard_.wait_for_work(*this, wake_at);
+        } else {
+            co_await sleep_until(wake_at);
+        }
+    }
+}
+
+bool hub_connection::keep_alive_checked(steady::time_point now, steady::time_point& wake_at) {
+    // A PING when the hub has been silent for ping_interval with nothing in flight: a connection
+    // that died quietly (a NAT's timeout) is found before a notification is sent on it.
+    const auto interval = sender_.config().ping_interval;
+    if (interval.count() == 0) {
+        return true;
+    }
+    if (ping_answer_by_ != steady::time_point::max()) {
+        if (session_->pings_acked() >= pings_sent_) {
+            ping_answer_by_ = steady::time_point::max();
+        } else if (now >= ping_answer_by_) {
+            sender_.log().log(log_level::warning,
+                              "hub {}: no answer to an HTTP/2 PING within {} ms, connection replaced",
+                              sender_.endpoint().hub,
+                              sender_.config().timeouts.read.count());
+            return false;
+        } else {
+            wake_at = std::min(wake_at, ping_answer_by_);
+            return true;
+        }
+    }
+    if (streams_.empty() && now - last_heard_ >= interval) {
+        session_->ping();
+        ++pings_sent_;
+        ping_answer_by_ = now + sender_.config().timeouts.read;
+        wake();  // the PING is written on the next turn
+        return true;
+    }
+    wake_at = std::min(wake_at, last_heard_ + interval);
+    return true;
+}
+
+void hub_connection::start_streams(steady::time_point& wake_at) {
+    while (session_->can_submit()) {
+        if (!held_) {
+            auto taken = shard_.try_take();
+            if (!taken) {
+                return;
+            }
+            held_.emplace(shard_, std::move(*taken));
+            held_->step(send_step::waiting);
+            held_turn_ = turn_at();
+        }
+        held_turn_ = std::max(held_turn_, sender_.paused_until());
+        if (steady::now() < held_turn_) {
+            wake_at = std::min(wake_at, held_turn_);
+            return;
+        }
+        if (past_deadline(*held_)) {
+            held_.reset();
+            continue;
+        }
+        open_stream();
+    }
+}
+
+void hub_connection::open_stream() {
+    held_->step(send_step::building);
+    build_request(**held_);
+    const bool keep_request = static_cast<bool>(sender_.config().on_exchange);
+    hub_request copy;
+    if (keep_request) {
+        copy = request_;
+    }
+    held_->step(send_step::on_the_wire);
+    const auto id = session_->submit(std::move(request_));
+    auto [it, _] = streams_.try_emplace(id, shard_, held_->release());
+    held_.reset();
+    it->second.item.step(send_step::on_the_wire);
+    if (keep_request) {
+        it->second.request = std::move(copy);
+    }
+    if (requests_on_connection_++ > 0) {
+        sender_stats::bump(sender_.stats().requests_on_reused_connections);
+    }
+    shard_.request_started();
+    answer_by_.emplace_back(steady::now() + sender_.config().timeouts.read, id);
+}
+
+void hub_connection::on_h2_event(h2_event& e) {
+    const auto id = std::visit([](const auto& v) { return v.stream_id; }, e);
+    const auto it = streams_.find(id);
+    if (it == streams_.end()) {
+        return;  // one we cancelled
+    }
+    auto& s = it->second;
+    if (auto* answer = std::get_if<h2_answer>(&e)) {
+        conclude(s.item, request_end::answered, &answer->message, {}, &s.request);
+    } else {
+        const auto& f = std::get<h2_failure>(e);
+        if (f.why != h2_stream_failure::response_too_large) {
+            sender_stats::bump(sender_.stats().streams_reset);
+        }
+        const auto end =
+            f.why == h2_stream_failure::refused ? request_end::not_processed : request_end::failed;
+        conclude(s.item, end, nullptr, fmt::format("the hub's HTTP/2 stream failed: {}", f.detail));
+    }
+    streams_.erase(it);
+    shard_.request_ended();
+    if (streams_.empty()) {
+        idle_since_ = steady::now();
+    }
+}
+
+void hub_connection::expire_streams(steady::time_point now, steady::time_point& wake_at) {
+    // answer_by_ is in the order streams opened, and every stream waits equally long: the front
+    // is the first due. Entries of streams that ended meanwhile are dropped as they surface.
+    while (!answer_by_.empty()) {
+        const auto [due, id] = answer_by_.front();
+        const auto it = streams_.find(id);
+        if (it == streams_.end()) {
+            answer_by_.pop_front();
+            continue;
+        }
+        if (due > now) {
+            wake_at = std::min(wake_at, due);
+            return;
+        }
+        answer_by_.pop_front();
+        session_->cancel(id);
+        conclude(it->second.item,
+                 request_end::failed,
+                 nullptr,
+                 fmt::format("request to the hub failed: {}", make_error_code(errc::read_timeout).message()));
+        streams_.erase(it);
+        shard_.request_ended();
+    }
+}
+
+void hub_connection::end_streams(std::string_view why) {
+    // Streams still open when the connection ends: the hub may have processed them. At a stop that
+    // is an unknown outcome (item_in_hand's rule); otherwise an attempt, retried.
+    for (auto& [id, s] : streams_) {
+        if (why.empty()) {
+            s.item.result().error_detail =
+                "the request was on the wire when the sender stopped; the hub may have accepted it";
+            s.item.finish(make_error_code(errc::outcome_unknown));
+        } else {
+            const auto detail =
+                read_error_ ? fmt::format("{}: {}", why, read_error_.message()) : std::string(why);
+            conclude(s.item, request_end::failed, nullptr, detail);
+        }
+        shard_.request_ended();
+    }
+    streams_.clear();
+    answer_by_.clear();
+    if (held_) {
+        // Taken but not yet sent: back to the queue (completed as not sent if the shard closes).
+        shard_.push_front(held_->release());
+        held_.reset();
+    }
+}
+
+}  // namespace nhpush::detail

@@ -1,0 +1,264 @@
+#include "sender/shard.hpp"
+
+#include "sender/hub_connection.hpp"
+#include "sender/hub_sender.hpp"
+#include "sender/pool_sizing.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace nhpush::detail {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using namespace std::chrono;
+
+// Runs the handler on its associated executor (inline when it has none). A lambda rather than
+// asio::append: Boost 1.81 re-wraps an lvalue any_completion_handler inside append without end.
+void complete(asio::any_completion_handler<send_signature> handler, error_code ec, send_result result) {
+    auto ex = asio::get_associated_executor(handler);
+    asio::dispatch(ex, [h = std::move(handler), ec, r = std::move(result)]() mutable {
+        std::move(h)(ec, std::move(r));
+    });
+}
+
+shard::shard(hub_sender& owner, asio::io_context& ioc, shard_limits limits)
+    : owner_(owner)
+    , ioc_(ioc)
+    , limits_(limits)
+    , capacity_per_connection_(owner.config().protocol == hub_protocol::http1 ? 1
+                                                                              : owner.config().max_streams)
+    , retry_timer_(ioc)
+    , sweep_timer_(ioc)
+    , bucket_(limits.rate, std::max(1.0, limits.rate / 10)) {}
+
+shard::~shard() = default;
+
+void shard::start() {
+    grow_pool();
+    asio::co_spawn(ioc_, sweep_deadlines(), asio::detached);
+}
+
+void shard::learned_capacity(std::size_t requests_at_once) {
+    capacity_per_connection_ = std::max<std::size_t>(requests_at_once, 1);
+    grow_pool();
+}
+
+bool shard::may_close_idle() const noexcept {
+    return detail::may_close_idle(connections_.size(), limits_.min_connections);
+}
+
+void shard::grow_pool() {
+    if (closing_) {
+        return;
+    }
+    const auto more = connections_to_open({.outstanding = ready_.size() + in_flight_,
+                                           .connections = connections_.size(),
+                                           .per_connection = capacity_per_connection_,
+                                           .min = limits_.min_connections,
+                                           .max = limits_.max_connections});
+    for (std::size_t i = 0; i < more; ++i) {
+        open_connection();
+    }
+}
+
+void shard::open_connection() {
+    connections_.push_back(std::make_unique<hub_connection>(*this));
+    const auto it = std::prev(connections_.end());
+    owner_.connection_started();
+    asio::co_spawn(
+        ioc_, (*it)->run(), [this, it, keep_alive = owner_.shared_from_this()](std::exception_ptr e) {
+            if (e) {
+                // run() catches what its steps throw; this is a last resort, logged and replaced.
+                keep_alive->log().log(log_level::error,
+                                      "hub {}: a connection ended by an exception",
+                                      keep_alive->endpoint().hub);
+            }
+            std::erase(idle_, it->get());
+            connections_.erase(it);
+            keep_alive->connection_exited();
+            grow_pool();
+        });
+}
+
+void shard::update_oldest() {
+    const auto oldest = ready_.empty() ? steady::time_point{} : ready_.front().enqueued_at;
+    oldest_enqueued_.store(oldest.time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+void shard::wake_one() {
+    if (!idle_.empty()) {
+        auto* c = idle_.back();
+        idle_.pop_back();
+        c->wake();
+    }
+}
+
+void shard::push(work_item item) {
+    if (closing_) {
+        finish(item, make_error_code(errc::shutting_down));
+        return;
+    }
+    ready_.push_back(std::move(item));
+    if (ready_.size() == 1) {
+        update_oldest();
+    }
+    publish_outstanding();
+    wake_one();
+    grow_pool();
+}
+
+void shard::push_front(work_item item) {
+    if (closing_) {
+        // Handed back after close() emptied the queue (an answer that raced the stop): nobody
+        // would take it any more.
+        return not_sent_at_stop(item);
+    }
+    ready_.push_front(std::move(item));
+    update_oldest();
+    publish_outstanding();
+    wake_one();
+}
+
+std::optional<work_item> shard::try_take() {
+    if (ready_.empty()) {
+        return std::nullopt;
+    }
+    work_item item = std::move(ready_.front());
+    ready_.pop_front();
+    update_oldest();
+    return item;
+}
+
+asio::awaitable<void> shard::wait_for_work(hub_connection& c, steady::time_point until) {
+    if (!ready_.empty() || closing_) {
+        co_return;
+    }
+    idle_.push_back(&c);
+    co_await c.sleep_until(until);
+    std::erase(idle_, &c);
+}
+
+void shard::retry_later(work_item item, steady::duration delay) {
+    if (closing_) {
+        return not_sent_at_stop(item);
+    }
+    delayed_.emplace(steady::now() + delay, std::move(item));
+    publish_outstanding();
+    arm_retry_timer();
+}
+
+void shard::arm_retry_timer() {
+    if (delayed_.empty()) {
+        return;
+    }
+    retry_timer_.expires_at(delayed_.begin()->first);
+    retry_timer_.async_wait([this](error_code ec) {
+        if (!ec) {
+            move_due_retries();
+        }
+    });
+}
+
+void shard::move_due_retries() {
+    const auto now = steady::now();
+    while (!delayed_.empty() && delayed_.begin()->first <= now) {
+        auto node = delayed_.extract(delayed_.begin());
+        push_front(std::move(node.mapped()));
+    }
+    arm_retry_timer();
+    grow_pool();
+}
+
+asio::awaitable<void> shard::sweep_deadlines() {
+    const auto keep_alive = owner_.shared_from_this();
+    while (!closing_) {
+        sweep_timer_.expires_after(seconds{1});
+        if (auto [ec] = co_await sweep_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+            ec || closing_) {
+            break;
+        }
+        const auto now = steady::now();
+        const auto expired = [now](const work_item& i) { return i.deadline <= now; };
+        for (auto it = ready_.begin(); it != ready_.end();) {
+            if (expired(*it)) {
+                finish(*it, make_error_code(errc::deadline_expired));
+                it = ready_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        for (auto it = delayed_.begin(); it != delayed_.end();) {
+            if (expired(it->second)) {
+                finish(it->second, make_error_code(errc::deadline_expired));
+                it = delayed_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        update_oldest();
+        publish_outstanding();
+    }
+}
+
+void shard::finish(work_item& item, error_code ec) {
+    auto& stats = owner_.stats();
+    auto& r = item.result();
+    r.error = ec;
+    r.latency = steady::now() - item.enqueued_at;
+    if (!ec) {
+        sender_stats::bump(r.unexpected_status ? stats.sent_unexpected_status : stats.sent);
+        stats.record_latency(r.latency);
+    } else if (ec == errc::hub_rejected) {
+        sender_stats::bump(stats.failed_rejected);
+        if (r.http_status == 401 || r.http_status == 403) {
+            sender_stats::bump(stats.failed_auth);
+        }
+    } else if (ec == errc::deadline_expired) {
+        sender_stats::bump(stats.failed_deadline);
+    } else if (ec == errc::shutting_down) {
+        sender_stats::bump(stats.failed_shutdown);
+    } else if (ec == errc::outcome_unknown) {
+        sender_stats::bump(stats.outcome_unknown);
+    } else if (ec == errc::send_path_failed) {
+        sender_stats::bump(stats.failed_send_path);
+    } else {
+        sender_stats::bump(stats.failed_retries_exhausted);
+    }
+    publish_outstanding();
+    owner_.item_left(stats.queue_depth.fetch_sub(1));
+    complete(std::move(item.completion.handler), ec, std::move(r));
+}
+
+void shard::not_sent_at_stop(work_item& item) {
+    item.result().error_detail = "the sender stopped before this notification was sent";
+    finish(item, make_error_code(errc::shutting_down));
+}
+
+void shard::fail_all_ready(error_code ec, const std::string& detail) {
+    while (auto item = try_take()) {
+        item->result().error_detail = detail;
+        finish(*item, ec);
+    }
+}
+
+void shard::close() {
+    closing_ = true;
+    fail_all_ready(make_error_code(errc::shutting_down),
+                   "the sender stopped before this notification was sent");
+    for (auto& [when, item] : delayed_) {
+        item.result().error_detail = "the sender stopped before this notification was retried";
+        finish(item, make_error_code(errc::shutting_down));
+    }
+    delayed_.clear();
+    retry_timer_.cancel();
+    sweep_timer_.cancel();
+    for (auto& c : connections_) {
+        c->interrupt();
+    }
+}
+
+}  // namespace nhpush::detail

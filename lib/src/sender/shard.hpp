@@ -1,0 +1,119 @@
+#pragma once
+// A hub's share on one thread: its queue (ready and delayed notifications), its deadline sweep, and
+// its connections, opened as the work outstanding needs them (pool_sizing.hpp). Everything of a
+// shard runs on its own io_context; nothing here is thread-safe but the atomic counters.
+
+#include "nhpush/rate_limiter.hpp"
+#include "sender/work_item.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <vector>
+
+namespace nhpush::detail {
+
+class hub_sender;
+class hub_connection;
+
+/// The shard's part of the hub's connection limits.
+struct shard_limits {
+    std::size_t min_connections = 0;
+    std::size_t max_connections = 1;
+    double rate = 0;  ///< notifications a second, 0 = none
+};
+
+class shard {
+public:
+    shard(hub_sender& owner, boost::asio::io_context& ioc, shard_limits limits);
+    ~shard();
+
+    boost::asio::io_context& context() noexcept { return ioc_; }
+    hub_sender& owner() noexcept { return owner_; }
+
+    /// Opens the minimum of connections and starts the deadline sweep.
+    void start();
+
+    /// @name The queue
+    /// @{
+    void push(work_item item);
+    /// Back at the head: the hub had not processed it, or a retry is due.
+    void push_front(work_item item);
+    std::optional<work_item> try_take();
+    bool has_ready() const noexcept { return !ready_.empty(); }
+    /// Waits until work is ready, `until`, a wake() of `c`, or the shard closes.
+    boost::asio::awaitable<void> wait_for_work(hub_connection& c, steady::time_point until);
+    /// Queues `item` again after `delay`. push_front and retry_later complete the item instead
+    /// once the shard is closing.
+    void retry_later(work_item item, steady::duration delay);
+    /// @}
+
+    /// Completes `item` with `ec` (empty: sent): counts it and leaves the queue. Every completion of
+    /// an accepted item goes through here.
+    void finish(work_item& item, boost::system::error_code ec);
+    /// Completes `item` with shutting_down: the sender stopped before it was sent.
+    void not_sent_at_stop(work_item& item);
+    /// Fails every queued item with `ec` (used for certificate failures).
+    void fail_all_ready(boost::system::error_code ec, const std::string& detail);
+
+    /// @name What connections tell the shard
+    /// @{
+    /// Requests a connection of this shard carries at once, learnt at each connect.
+    void learned_capacity(std::size_t requests_at_once);
+    void request_started() noexcept { ++in_flight_; }
+    void request_ended() noexcept { --in_flight_; }
+    /// A connection with nothing to do may close: the shard keeps its minimum.
+    bool may_close_idle() const noexcept;
+    /// @}
+
+    token_bucket& bucket() noexcept { return bucket_; }
+    double jitter() { return std::uniform_real_distribution<double>(0.0, 1.0)(rng_); }
+    bool closing() const noexcept { return closing_; }
+    /// Fails everything queued with shutting_down and ends the connections.
+    void close();
+    /// Queued or in flight here: submit() sends new work to the less loaded of two shards.
+    std::size_t outstanding() const noexcept { return outstanding_.load(std::memory_order_relaxed); }
+    steady::time_point oldest_enqueued() const noexcept {
+        return steady::time_point{steady::duration{oldest_enqueued_.load(std::memory_order_relaxed)}};
+    }
+
+private:
+    /// Opens as many connections as the outstanding work needs (pool_sizing.hpp).
+    void grow_pool();
+    void open_connection();
+    void wake_one();
+    void arm_retry_timer();
+    void move_due_retries();
+    boost::asio::awaitable<void> sweep_deadlines();
+    void update_oldest();
+    void publish_outstanding() noexcept {
+        outstanding_.store(ready_.size() + delayed_.size() + in_flight_, std::memory_order_relaxed);
+    }
+
+    hub_sender& owner_;
+    boost::asio::io_context& ioc_;
+    shard_limits limits_;
+    std::deque<work_item> ready_;
+    std::multimap<steady::time_point, work_item> delayed_;
+    std::vector<hub_connection*> idle_;  // waiting in wait_for_work
+    std::list<std::unique_ptr<hub_connection>> connections_;
+    std::size_t capacity_per_connection_;
+    std::size_t in_flight_ = 0;
+    boost::asio::steady_timer retry_timer_;
+    boost::asio::steady_timer sweep_timer_;
+    token_bucket bucket_;
+    std::mt19937_64 rng_{std::random_device{}()};
+    std::atomic<std::size_t> outstanding_{0};
+    std::atomic<steady::rep> oldest_enqueued_{0};
+    bool closing_ = false;
+};
+
+}  // namespace nhpush::detail
