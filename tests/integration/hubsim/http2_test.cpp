@@ -245,13 +245,17 @@ TEST(hubsim_http2, HugeHeadersAnswerWithAHeaderBlockOver64KiB) {
     EXPECT_GT(hub.stat("/bytes_sent"), 64u * 1024);
 }
 
-TEST(hubsim_http2, ZeroWindowNeverLetsTheRequestBodyThrough) {
+TEST(hubsim_http2, ZeroWindowNeverAnswersARequestWithABody) {
     hubsim_process hub({.args = {"--h2-misbehave", "zero-window"}});
     const auto out = nghttp_verbose(hub, {}, 1);
     EXPECT_TRUE(contains(out, "SETTINGS_INITIAL_WINDOW_SIZE(0x04):0")) << out;
     EXPECT_FALSE(contains(out, "recv WINDOW_UPDATE")) << out;
-    EXPECT_FALSE(contains(out, "send DATA")) << out;
+    // nghttp may send its DATA before it reads the SETTINGS (the default window allows it); the
+    // send is never answered either way.
+    EXPECT_FALSE(contains(out, ":status")) << out;
     EXPECT_EQ(hub.stat("/requests"), 0u);
+    // Requests without a body still go through: the connection itself is healthy.
+    EXPECT_TRUE(contains(nghttp_verbose(hub, {"/$stats"}), ":status: 200"));
 }
 
 TEST(hubsim_http2, ResetMidStreamSendsHeadersThenRstStream) {

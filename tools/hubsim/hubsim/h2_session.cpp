@@ -51,6 +51,7 @@ struct h2_session::stream {
     request req;
     std::size_t header_bytes = 0;
     bool too_large = false;
+    bool has_body = false;
     response res;
     std::size_t body_sent = 0;
     answer_mode mode = answer_mode::whole;
@@ -109,6 +110,7 @@ struct h2_session::callbacks {
         if (s == nullptr || s->too_large) {
             return 0;
         }
+        s->has_body = true;
         auto& body = s->req.body();
         if (body.size() + len > h2_max_request_body) {
             s->too_large = true;
@@ -123,7 +125,13 @@ struct h2_session::callbacks {
         const bool ends_request = (frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) &&
                                   (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
         auto& session = self(user_data);
-        if (auto* s = session.find(frame->hd.stream_id); ends_request && s != nullptr) {
+        auto* s = session.find(frame->hd.stream_id);
+        if (!ends_request || s == nullptr) {
+            return 0;
+        }
+        // zero_window: a body sent before the client saw SETTINGS (legal within the default
+        // window) is held too, so that no request with a body is ever answered.
+        if (!(s->has_body && session.config_.misbehave == h2_misbehavior::zero_window)) {
             session.owner_.on_request(s->id, s->req, s->too_large);
         }
         return 0;
@@ -237,6 +245,12 @@ h2_session::stream* h2_session::find(std::int32_t id) noexcept {
 }
 
 void h2_session::on_begin_request(std::int32_t id) {
+    if (config_.goaway_after != 0 && streams_begun_ >= config_.goaway_after) {
+        // Past the GOAWAY's last stream (it may not be on the wire yet, so nghttp2 still takes
+        // streams): refuse, which tells the client it was not processed, as the GOAWAY will.
+        nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+        return;
+    }
     auto s = std::make_unique<stream>();
     s->id = id;
     s->req.version(20);
