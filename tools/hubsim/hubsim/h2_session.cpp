@@ -84,20 +84,29 @@ struct h2_session::callbacks {
         if (s->header_bytes > h2_max_header_list) {
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // RST_STREAM INTERNAL_ERROR
         }
-        const std::string_view n(reinterpret_cast<const char*>(name), namelen);
-        const std::string_view v(reinterpret_cast<const char*>(value), valuelen);
-        if (n == ":method") {
-            s->req.method_string(v);
-        } else if (n == ":path") {
-            s->req.target(v);
-        } else if (n == ":authority") {
-            if (s->req.find(http::field::host) == s->req.end()) {
-                s->req.set(http::field::host, v);
-            }
-        } else if (!n.starts_with(':')) {
-            s->req.insert(n, v);
+        try {
+            add_field(s->req,
+                      {reinterpret_cast<const char*>(name), namelen},
+                      {reinterpret_cast<const char*>(value), valuelen});
+        } catch (const std::exception&) {
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // no exception may cross nghttp2's C frames
         }
         return 0;
+    }
+
+    /// One request header field into the beast request the service reads.
+    static void add_field(request& req, std::string_view name, std::string_view value) {
+        if (name == ":method") {
+            req.method_string(value);
+        } else if (name == ":path") {
+            req.target(value);
+        } else if (name == ":authority") {
+            if (req.find(http::field::host) == req.end()) {
+                req.set(http::field::host, value);
+            }
+        } else if (!name.starts_with(':')) {
+            req.insert(name, value);
+        }
     }
 
     static int on_data_chunk(nghttp2_session*,
@@ -131,8 +140,13 @@ struct h2_session::callbacks {
         }
         // zero_window: a body sent before the client saw SETTINGS (legal within the default
         // window) is held too, so that no request with a body is ever answered.
-        if (!(s->has_body && session.config_.misbehave == h2_misbehavior::zero_window)) {
+        if (s->has_body && session.config_.misbehave == h2_misbehavior::zero_window) {
+            return 0;
+        }
+        try {
             session.owner_.on_request(s->id, s->req, s->too_large);
+        } catch (const std::exception&) {
+            return NGHTTP2_ERR_CALLBACK_FAILURE;  // out of memory or similar: end the connection
         }
         return 0;
     }
