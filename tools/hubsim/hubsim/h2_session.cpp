@@ -62,8 +62,13 @@ struct h2_session::callbacks {
     static h2_session& self(void* user_data) noexcept { return *static_cast<h2_session*>(user_data); }
 
     static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-        if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+        if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+            return 0;
+        }
+        try {
             self(user_data).on_begin_request(frame->hd.stream_id);
+        } catch (const std::exception&) {
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
         }
         return 0;
     }
