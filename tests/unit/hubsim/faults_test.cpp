@@ -74,7 +74,7 @@ TEST(hubsim_fault_decision, SameSeedSameDecisions) {
     EXPECT_GT(differences, 10);
 }
 
-TEST(hubsim_fault_decision, LatencyIsFixedPlusJitter) {
+TEST(hubsim_fault_decision, LatencyIsFixedPlusOrMinusJitter) {
     fault_rng rng(3);
     std::chrono::milliseconds low{1000}, high{0};
     for (int i = 0; i < 2000; ++i) {
@@ -82,8 +82,29 @@ TEST(hubsim_fault_decision, LatencyIsFixedPlusJitter) {
         low = std::min(low, d.delay);
         high = std::max(high, d.delay);
     }
-    EXPECT_EQ(low, 10ms);
+    EXPECT_EQ(low, 5ms);
     EXPECT_EQ(high, 15ms);
+}
+
+TEST(hubsim_fault_decision, JitterNeverMakesADelayNegative) {
+    fault_rng rng(4);
+    std::chrono::milliseconds low{1000}, high{0};
+    int zeros = 0;
+    for (int i = 0; i < 2000; ++i) {
+        const auto d = jittered_latency(2ms, 10ms, rng);
+        low = std::min(low, d);
+        high = std::max(high, d);
+        zeros += d == 0ms;
+    }
+    EXPECT_EQ(low, 0ms);
+    EXPECT_EQ(high, 12ms);
+    EXPECT_GT(zeros, 2000 * 8 / 21 / 2);  // -10..-2 all clamp to 0: about 9 in 21 draws
+}
+
+TEST(hubsim_fault_decision, NoJitterDrawsNothing) {
+    fault_rng a(6), b(6);
+    EXPECT_EQ(jittered_latency(30ms, 0ms, a), 30ms);
+    EXPECT_EQ(a.next(), b.next());
 }
 
 TEST(hubsim_fault_decision, DropFraction) {
@@ -93,6 +114,18 @@ TEST(hubsim_fault_decision, DropFraction) {
         dropped += decide_faults({.drop = 0.25}, rng, false).drop;
     }
     EXPECT_NEAR(dropped, 2500, 200);
+}
+
+TEST(hubsim_fault_decision, RstStreamFraction) {
+    fault_rng rng(8);
+    int reset = 0;
+    for (int i = 0; i < 10'000; ++i) {
+        reset += decide_faults({.rst_stream = 0.3}, rng, false).reset_stream;
+    }
+    EXPECT_NEAR(reset, 3000, 250);
+    // Like a Retry-After, the code alone injects nothing.
+    EXPECT_TRUE(fault_config{.rst_stream_code = stream_reset_code::internal_error}.none());
+    EXPECT_FALSE(fault_config{.rst_stream = 0.1}.none());
 }
 
 TEST(hubsim_fault_decision, CloseAfterCountsAnswersOnAConnection) {
@@ -142,7 +175,9 @@ TEST(hubsim_fault_json, RoundTripsEveryField) {
                          .close_after = 100,
                          .drop = 0.01,
                          .rate_limit = 500,
-                         .retry_after_rate_limit = 5s};
+                         .retry_after_rate_limit = 5s,
+                         .rst_stream = 0.25,
+                         .rst_stream_code = stream_reset_code::internal_error};
     EXPECT_EQ(parse_fault_json(to_json(c), {}), c);
 }
 
@@ -166,6 +201,9 @@ TEST(hubsim_fault_json, MergesOverABaseAndNamesBadFields) {
     throws_naming(R"({"bogus": 1})", "bogus");
     throws_naming(R"({"fail_429": 0.7, "fail_500": 0.7})", "must not exceed 1");
     throws_naming("[]", "JSON object");
+    throws_naming(R"({"rst_stream": 2})", "rst_stream");
+    throws_naming(R"({"rst_stream_code": "cancel"})", "rst_stream_code");
+    throws_naming(R"({"rst_stream_code": 7})", "rst_stream_code");
 }
 
 TEST(hubsim_fault_settings, WorkersSeeChangesThroughTheVersion) {
