@@ -182,7 +182,6 @@ asio::awaitable<connection_action> hub_connection::perform(connection_action act
 }
 
 void hub_connection::fail_in_hand(std::string_view what) {
-    const auto failures = ++unexpected_failures_;
     if (held_) {
         held_->fail_unexpected(what);
         held_.reset();
@@ -193,14 +192,18 @@ void hub_connection::fail_in_hand(std::string_view what) {
     }
     streams_.clear();
     answer_by_.clear();
+    note_unexpected(what);
+}
+
+void hub_connection::note_unexpected(std::string_view what) {
+    const auto failures = ++unexpected_failures_;
     // Logged at powers of two: a fault that hits every notification must not flood the log.
     if ((failures & (failures - 1)) == 0) {
-        sender_.log().log(
-            log_level::error,
-            "hub {}: unexpected error on the send path ({} on this connection), connection replaced: {}",
-            sender_.endpoint().hub,
-            failures,
-            what);
+        sender_.log().log(log_level::error,
+                          "hub {}: unexpected error on the send path ({} on this connection): {}",
+                          sender_.endpoint().hub,
+                          failures,
+                          what);
     }
 }
 

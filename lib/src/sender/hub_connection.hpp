@@ -83,6 +83,7 @@ private:
     void start_streams(steady::time_point& wake_at);
     void open_stream();
     void on_h2_event(h2_event& e);
+    void conclude_stream(stream_in_flight& s, h2_event& e);
     /// Resets the streams the hub has not answered within timeouts.read.
     void expire_streams(steady::time_point now, steady::time_point& wake_at);
     /// PINGs a silent idle connection; false when a PING went unanswered.
@@ -108,6 +109,8 @@ private:
                        hub_response& answer);
     /// Fails every notification in hand with send_path_failed after an unexpected exception.
     void fail_in_hand(std::string_view what);
+    /// Logs an unexpected failure, at powers of two.
+    void note_unexpected(std::string_view what);
     void close();
     bool claim_idle_close();
 

@@ -247,22 +247,32 @@ void hub_connection::on_h2_event(h2_event& e) {
         return;  // one we cancelled
     }
     auto& s = it->second;
-    if (auto* answer = std::get_if<h2_answer>(&e)) {
-        conclude(s.item, request_end::answered, &answer->message, {}, &s.request);
-    } else {
-        const auto& f = std::get<h2_failure>(e);
-        if (f.why != h2_stream_failure::response_too_large) {
-            sender_stats::bump(sender_.stats().streams_reset);
-        }
-        const auto end =
-            f.why == h2_stream_failure::refused ? request_end::not_processed : request_end::failed;
-        conclude(s.item, end, nullptr, fmt::format("the hub's HTTP/2 stream failed: {}", f.detail));
+    try {
+        conclude_stream(s, e);
+    } catch (const std::exception& ex) {
+        // Handling one answer threw (a hook, say): it fails that notification only; the
+        // connection and its other streams are fine.
+        s.item.fail_unexpected(ex.what());
+        note_unexpected(ex.what());
     }
     streams_.erase(it);
     shard_.request_ended();
     if (streams_.empty()) {
         idle_since_ = steady::now();
     }
+}
+
+void hub_connection::conclude_stream(stream_in_flight& s, h2_event& e) {
+    if (auto* answer = std::get_if<h2_answer>(&e)) {
+        conclude(s.item, request_end::answered, &answer->message, {}, &s.request);
+        return;
+    }
+    const auto& f = std::get<h2_failure>(e);
+    if (f.why != h2_stream_failure::response_too_large) {
+        sender_stats::bump(sender_.stats().streams_reset);
+    }
+    const auto end = f.why == h2_stream_failure::refused ? request_end::not_processed : request_end::failed;
+    conclude(s.item, end, nullptr, fmt::format("the hub's HTTP/2 stream failed: {}", f.detail));
 }
 
 void hub_connection::expire_streams(steady::time_point now, steady::time_point& wake_at) {

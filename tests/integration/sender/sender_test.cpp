@@ -40,8 +40,12 @@ notification apple(int i = 0) {
     return n;
 }
 
-hub_client_config config_for(const hubsim_process& sim, std::size_t connections = 2) {
+/// `protocol`: HTTP/1.1 for the tests whose counts rest on one request per connection at a time.
+hub_client_config config_for(const hubsim_process& sim,
+                             std::size_t connections = 2,
+                             hub_protocol protocol = hub_protocol::automatic) {
     hub_client_config c;
+    c.protocol = protocol;
     c.max_connections = connections;
     c.ca_file = sim.cert_file();
     c.retry.backoff_base = milliseconds{20};
@@ -129,10 +133,10 @@ milliseconds time_of(F&& f) {
     return duration_cast<milliseconds>(steady_clock::now() - start);
 }
 
-TEST(sender, n_sends_over_c_connections_open_exactly_c_connections) {
+TEST(sender, http1_n_sends_over_c_connections_open_exactly_c_connections) {
     hubsim_process sim;
     worker_pool pool(2);
-    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 4));
+    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 4, hub_protocol::http1));
     const auto results = send_all(hub, 200);
     EXPECT_EQ(count_sent(results), 200);
     for (const auto& r : results) {
@@ -152,7 +156,7 @@ TEST(sender, n_sends_over_c_connections_open_exactly_c_connections) {
 TEST(sender, throttling_pauses_the_whole_hub_for_retry_after_then_delivers_everything) {
     hubsim_process sim(hubsim_options{.args = {"--fail-429", "1", "--retry-after-429", "2"}});
     worker_pool pool(2);
-    auto config = config_for(sim, 4);
+    auto config = config_for(sim, 4, hub_protocol::http1);
     config.retry.backoff_cap = seconds{5};  // above the Retry-After, so that it is honoured in full
     notification_hub hub(pool, sim.connection_string(), "hub", config);
     std::vector<std::future<send_result>> futures;
@@ -287,7 +291,7 @@ TEST(sender, bad_request_and_unknown_hub_are_never_retried) {
 TEST(sender, connections_closed_by_the_hub_are_replaced_without_failing_a_notification) {
     hubsim_process sim(hubsim_options{.args = {"--close-after", "3"}});
     worker_pool pool(2);
-    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 2));
+    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 2, hub_protocol::http1));
     const auto results = send_all(hub, 60);
     EXPECT_EQ(count_sent(results), 60);
     EXPECT_GE(hub.stats().connections_opened, 20u);
@@ -374,7 +378,7 @@ TEST(sender, a_full_queue_is_reported_at_once) {
 TEST(sender, notifications_past_their_deadline_fail_as_expired) {
     hubsim_process sim(hubsim_options{.args = {"--latency", "1500"}});
     worker_pool pool(1);
-    auto config = config_for(sim, 1);
+    auto config = config_for(sim, 1, hub_protocol::http1);
     config.notification_deadline = seconds{1};
     notification_hub hub(pool, sim.connection_string(), "hub", config);
     const auto results = send_all(hub, 3);
@@ -389,7 +393,7 @@ TEST(sender, notifications_past_their_deadline_fail_as_expired) {
 TEST(sender, graceful_stop_reports_every_notification) {
     hubsim_process sim(hubsim_options{.args = {"--latency", "100"}});
     worker_pool pool(1);
-    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 2));
+    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 2, hub_protocol::http1));
     std::atomic<int> sent{0}, stopped{0}, cut_in_flight{0}, other{0};
     for (int i = 0; i < 40; ++i) {
         hub.async_send(apple(i), [&](boost::system::error_code ec, send_result) {
@@ -607,7 +611,7 @@ TEST(sender, stop_is_bounded_while_the_hub_is_paused_or_rate_limited) {
 TEST(sender, in_flight_requests_at_stop_complete_as_outcome_unknown) {
     hubsim_process sim(hubsim_options{.args = {"--latency", "5000"}});
     worker_pool pool(1);
-    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 2));
+    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 2, hub_protocol::http1));
     constexpr int n = 3;  // two on the wire, one waiting
     completions done(n);
     for (int i = 0; i < n; ++i) {
