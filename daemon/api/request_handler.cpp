@@ -28,7 +28,8 @@ metrics::daemon_report take_report(api_services& s) {
         const auto sample = hubs::hub_health_sample::of(t.slot->name, t.slot->health);
         r.hubs.push_back({.name = t.slot->name,
                           .hub = t.slot->config.hub,
-                          .connections = t.slot->config.client.max_connections,
+                          .min_connections = t.slot->config.client.min_connections,
+                          .max_connections = t.slot->config.client.max_connections,
                           .queue_capacity = t.slot->config.client.queue_capacity,
                           .rate_limit = t.slot->config.client.rate_limit,
                           .healthy = hubs::evaluate_health(false, {&sample, 1}).healthy,
