@@ -175,9 +175,11 @@ private:
             case setting_unit::count:
             case setting_unit::bytes:
                 return non_negative(key, expect<std::int64_t>(key, node, "an integer"));
-            default:
-                return expect<std::int64_t>(key, node, "an integer");
+            case setting_unit::milliseconds:
+            case setting_unit::seconds:
+                break;  // negative durations are reported with their limits
         }
+        return expect<std::int64_t>(key, node, "an integer");
     }
 
     std::int64_t choice_of(const hub_setting& setting, const std::string& name) const {

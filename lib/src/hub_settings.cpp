@@ -19,7 +19,9 @@ using unit = setting_unit;
 
 template <auto... Members>
 auto& member_of(auto& config) {
-    return (config.*....*Members);
+    // clang-format off
+    return (config .* ... .* Members);  // e.g. config.*timeouts.*read
+    // clang-format on
 }
 
 template <auto... Members>
@@ -280,6 +282,18 @@ bool holds(rule r, std::int64_t a, std::int64_t b) {
     return false;
 }
 
+// A TOML basic string; control characters cannot come from a TOML file's strings anyway.
+std::string quoted(std::string_view text) {
+    std::string out = "\"";
+    for (const char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out + '"';
+}
+
 std::int64_t integer_of(std::string_view key, const hub_client_config& config) {
     return std::get<std::int64_t>(find_hub_setting(key)->get(config));
 }
@@ -324,13 +338,13 @@ std::string format_setting_value(const hub_setting& setting, const setting_value
     if (const auto* integer = std::get_if<std::int64_t>(&value)) {
         const bool named = setting.unit == unit::choice && *integer >= 0 &&
                            static_cast<std::size_t>(*integer) < setting.choices.size();
-        return named ? fmt::format("\"{}\"", setting.choices[static_cast<std::size_t>(*integer)])
+        return named ? quoted(setting.choices[static_cast<std::size_t>(*integer)])
                      : fmt::format("{}", *integer);
     }
     if (const auto* rate = std::get_if<double>(&value)) {
         return fmt::format("{}", *rate);
     }
-    return fmt::format("\"{}\"", std::get<std::string>(value));
+    return quoted(std::get<std::string>(value));
 }
 
 std::string_view unit_name(setting_unit u) noexcept {

@@ -147,6 +147,8 @@ TEST(hub_settings, values_are_formatted_as_toml) {
     EXPECT_EQ(text("rate_limit"), "2.5");
     EXPECT_EQ(text("api_version"), "\"2020-06\"");
     EXPECT_EQ(text("read_timeout"), "30000");
+    c.ca_file = R"(C:\ca "x".pem)";
+    EXPECT_EQ(text("ca_file"), R"("C:\\ca \"x\".pem")");
     EXPECT_EQ(nhpush::unit_name(setting_unit::milliseconds), "milliseconds");
 }
 
