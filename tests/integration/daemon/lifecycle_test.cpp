@@ -168,6 +168,17 @@ TEST(nhpushd_process, sigterm_logs_what_the_drain_deadline_left_unsent) {
     EXPECT_LT(sent.size(), accepted.size());
 }
 
+TEST(nhpushd_process, the_deprecated_connections_key_works_and_is_logged_with_its_replacement) {
+    hubsim_process hub;
+    nhpushd_process daemon(hub, {.hub_extra = "connections = 3\nmin_connections = 2\n"});
+    EXPECT_TRUE(daemon.wait_for_log("hubs.main.connections is deprecated: read as max_connections = 3", 5s))
+        << daemon.log();
+    auto client = daemon.client();
+    EXPECT_EQ(client.post_json("/v1/notifications", notification_json()).status, 202u);
+    EXPECT_EQ(stat_of(client, "/hubs/main/connections/min"), 2);
+    EXPECT_EQ(stat_of(client, "/hubs/main/connections/max"), 3);
+}
+
 TEST(nhpushd_process, sighup_applies_new_limits_and_keeps_connections_and_queued_work) {
     hubsim_process hub({.args = {"--latency", "700"}, .record = true});
     nhpushd_process daemon(hub, {.hub_extra = "max_connections = 1\nqueue_capacity = 1\n"});
