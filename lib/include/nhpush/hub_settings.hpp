@@ -3,6 +3,10 @@
  * @file Every setting of hub_client_config, listed once: its key (nhpushd's TOML key), where it lives
  * in the struct, its unit, limits, default and meaning. The library's validator, nhpushd's TOML
  * reader, `nhpushd --check-config` and the docs' table all follow this list.
+ *
+ * A new setting: its member in hub_client_config (with its default), one line in the table in
+ * hub_settings.cpp, a row in docs/configuration.md and a line in config/nhpushd.example.toml (unit
+ * tests fail until the last two are there).
  */
 
 #include "nhpush/notification_hub.hpp"
@@ -43,6 +47,9 @@ struct hub_setting {
     std::string_view description;  ///< one line, for docs and --check-config
     setting_value (*get)(const hub_client_config&);
     void (*set)(hub_client_config&, const setting_value&);  ///< the value must be of the unit's type
+
+    /// The default is hub_client_config{}'s, so it is written down once, in the struct.
+    setting_value default_value() const { return get(hub_client_config{}); }
 };
 
 /** @brief How two settings must compare, e.g. `backoff_cap` not less than `backoff_base`. */

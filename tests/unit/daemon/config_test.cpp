@@ -32,7 +32,7 @@ connection_string_env = "NH_CONNECTION_STRING"
 
 /// A setting's default as the docs' table shows it: quoted strings, bare numbers.
 std::string default_text(const nhpush::hub_setting& s) {
-    return nhpush::format_setting_value(s, s.get(nhpush::hub_client_config{}));
+    return nhpush::format_setting_value(s, s.default_value());
 }
 
 /// The message parse_config throws for `text`, or "" if it accepts it.

@@ -46,15 +46,14 @@ setting_value changed(const hub_setting& s, const setting_value& value) {
 }
 
 TEST(hub_registry, every_key_of_the_table_reaches_its_setting_and_no_other) {
-    const nhpush::hub_client_config defaults;
     for (const auto& s : nhpush::hub_settings()) {
-        const auto value = changed(s, s.get(defaults));
+        const auto value = changed(s, s.default_value());
         const auto line = fmt::format("{} = {}\n", s.key, nhpush::format_setting_value(s, value));
         const auto c = to_client_config(parse_hub(line));
         EXPECT_EQ(s.get(c), value) << line;
         for (const auto& other : nhpush::hub_settings()) {
             if (other.key != s.key) {
-                EXPECT_EQ(other.get(c), other.get(defaults)) << line << " changed " << other.key;
+                EXPECT_EQ(other.get(c), other.default_value()) << line << " changed " << other.key;
             }
         }
     }
