@@ -28,9 +28,10 @@ metrics::daemon_report take_report(api_services& s) {
         const auto sample = hubs::hub_health_sample::of(t.slot->name, t.slot->health);
         r.hubs.push_back({.name = t.slot->name,
                           .hub = t.slot->config.hub,
-                          .connections = t.slot->config.connections,
-                          .queue_capacity = t.slot->config.queue_capacity,
-                          .rate_limit = t.slot->config.rate_limit,
+                          .min_connections = t.slot->config.client.min_connections,
+                          .max_connections = t.slot->config.client.max_connections,
+                          .queue_capacity = t.slot->config.client.queue_capacity,
+                          .rate_limit = t.slot->config.client.rate_limit,
                           .healthy = hubs::evaluate_health(false, {&sample, 1}).healthy,
                           .stats = t.stats});
     }
@@ -183,13 +184,13 @@ api_error request_handler::refusal_error(hubs::hub_slot& slot,
             services_.log.log(log_level::warning,
                               "hub {}: queue full ({} notifications), refusing submissions with 503{}",
                               slot.name,
-                              slot.config.queue_capacity,
+                              slot.config.client.queue_capacity,
                               log::suppressed_note(suppressed));
         }
         return {api_errc::queue_full,
                 fmt::format("hub {}'s queue is full ({} notifications); submit again after Retry-After",
                             slot.name,
-                            slot.config.queue_capacity),
+                            slot.config.client.queue_capacity),
                 ""};
     }
     if (ec == errc::shutting_down) {
@@ -204,7 +205,7 @@ response_data request_handler::refused(hubs::hub_slot& slot,
                                        const send_result& result) {
     auto r = error_response(refusal_error(slot, ec, result));
     if (ec == errc::queue_full) {
-        r.retry_after = retry_after_seconds(slot.config.queue_capacity, slot.config.rate_limit);
+        r.retry_after = retry_after_seconds(slot.config.client.queue_capacity, slot.config.client.rate_limit);
     } else if (ec == errc::shutting_down) {
         r.retry_after = 1;
     }

@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include <nhpush/hub_settings.hpp>
+
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
@@ -57,29 +59,7 @@ public:
 
     void read(std::string_view key, std::size_t& out) {
         if (const auto* node = take(key)) {
-            const auto value = expect<std::int64_t>(key, *node, "an integer");
-            if (value < 0) {
-                throw config_error(fmt::format("{} must not be negative", name_of(key)));
-            }
-            out = static_cast<std::size_t>(value);
-        }
-    }
-
-    void read(std::string_view key, int& out) {
-        if (const auto* node = take(key)) {
-            const auto value = expect<std::int64_t>(key, *node, "an integer");
-            out = static_cast<int>(std::clamp<std::int64_t>(
-                value, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
-        }
-    }
-
-    void read(std::string_view key, double& out) {
-        if (const auto* node = take(key)) {
-            if (node->is_integer()) {
-                out = static_cast<double>(node->as_integer()->get());
-            } else {
-                out = expect<double>(key, *node, "a number");
-            }
+            out = static_cast<std::size_t>(non_negative(key, expect<std::int64_t>(key, *node, "an integer")));
         }
     }
 
@@ -101,6 +81,15 @@ public:
             out = levels[found - std::begin(level_names)];
         }
     }
+
+    /// A setting of the library's table, checked for its type here and for its limits by the library.
+    void read(const hub_setting& setting, hub_client_config& out) {
+        if (const auto* node = take(setting.key)) {
+            setting.set(out, value_of(setting, *node));
+        }
+    }
+
+    bool has(std::string_view key) const { return table_.contains(key); }
 
     /// A list of user or group ids.
     void read(std::string_view key, std::vector<unsigned>& out) {
@@ -173,6 +162,44 @@ public:
     }
 
 private:
+    setting_value value_of(const hub_setting& setting, const toml::node& node) const {
+        const auto key = setting.key;
+        switch (setting.unit) {
+            case setting_unit::text:
+                return expect<std::string>(key, node, "a string");
+            case setting_unit::per_second:
+                return node.is_integer() ? static_cast<double>(node.as_integer()->get())
+                                         : expect<double>(key, node, "a number");
+            case setting_unit::choice:
+                return choice_of(setting, expect<std::string>(key, node, "a string"));
+            case setting_unit::count:
+            case setting_unit::bytes:
+                return non_negative(key, expect<std::int64_t>(key, node, "an integer"));
+            case setting_unit::milliseconds:
+            case setting_unit::seconds:
+                break;  // negative durations are reported with their limits
+        }
+        return expect<std::int64_t>(key, node, "an integer");
+    }
+
+    std::int64_t choice_of(const hub_setting& setting, const std::string& name) const {
+        const auto found = std::find(setting.choices.begin(), setting.choices.end(), name);
+        if (found == setting.choices.end()) {
+            throw config_error(fmt::format("{} must be one of {}, not '{}'",
+                                           name_of(setting.key),
+                                           fmt::join(setting.choices, ", "),
+                                           name));
+        }
+        return found - setting.choices.begin();
+    }
+
+    std::int64_t non_negative(std::string_view key, std::int64_t value) const {
+        if (value < 0) {
+            throw config_error(fmt::format("{} must not be negative", name_of(key)));
+        }
+        return value;
+    }
+
     const toml::node* take(std::string_view key) {
         taken_.push_back(key);
         return table_.get(key);
@@ -215,31 +242,43 @@ daemon_config read_daemon(const toml::table& table) {
     return d;
 }
 
-hub_config read_hub(const toml::table& table, const std::string& path) {
+/// `connections`, the fixed pool size of old files, is read as max_connections with a warning.
+void read_deprecated_connections(table_reader& r, hub_config& h, std::vector<std::string>& warnings) {
+    if (!r.has("connections")) {
+        return;
+    }
+    const auto old_key = r.name_of("connections");
+    const auto new_key = r.name_of("max_connections");
+    if (r.has("max_connections")) {
+        throw config_error(fmt::format(
+            "{} and {} are both given: keep {} only ({} is deprecated)", old_key, new_key, new_key, old_key));
+    }
+    std::size_t connections = 0;
+    r.read("connections", connections);
+    const auto& limits = *find_hub_setting("max_connections");
+    if (connections < static_cast<std::size_t>(limits.min) ||
+        connections > static_cast<std::size_t>(limits.max)) {
+        throw config_error(fmt::format("{} must be between {} and {}", old_key, limits.min, limits.max));
+    }
+    h.client.max_connections = connections;
+    warnings.push_back(fmt::format(
+        "{} is deprecated: read as max_connections = {}; rename it to max_connections (connections now "
+        "open as the work needs them, up to max_connections)",
+        old_key,
+        connections));
+}
+
+hub_config read_hub(const toml::table& table, const std::string& path, std::vector<std::string>& warnings) {
     hub_config h;
     table_reader r(table, path);
     r.read("hub", h.hub);
     r.read("connection_string_file", h.connection_string_file);
     r.read("connection_string_env", h.connection_string_env);
     r.read("connection_string_credential", h.connection_string_credential);
-    r.read("ca_file", h.ca_file);
-    r.read("connections", h.connections);
-    r.read("queue_capacity", h.queue_capacity);
-    r.read("rate_limit", h.rate_limit);
-    r.read("api_version", h.api_version);
-    r.read("resolve_timeout", h.resolve_timeout);
-    r.read("connect_timeout", h.connect_timeout);
-    r.read("handshake_timeout", h.handshake_timeout);
-    r.read("write_timeout", h.write_timeout);
-    r.read("read_timeout", h.read_timeout);
-    r.read("connection_max_age", h.connection_max_age);
-    r.read("max_attempts", h.max_attempts);
-    r.read("backoff_base", h.backoff_base);
-    r.read("backoff_cap", h.backoff_cap);
-    r.read("throttle_pause", h.throttle_pause);
-    r.read("deadline", h.deadline);
-    r.read("sas_token_lifetime", h.sas_token_lifetime);
-    r.read("sas_renew_margin", h.sas_renew_margin);
+    for (const auto& setting : hub_settings()) {
+        r.read(setting, h.client);
+    }
+    read_deprecated_connections(r, h, warnings);
     r.reject_unknown_keys();
     return h;
 }
@@ -257,7 +296,7 @@ nhpushd_config read_config(const toml::table& root) {
                 throw config_error(
                     fmt::format("{} must be a table ([{}]), not {}", path, path, type_name(node.type())));
             }
-            config.hubs.emplace(std::string(name.str()), read_hub(*node.as_table(), path));
+            config.hubs.emplace(std::string(name.str()), read_hub(*node.as_table(), path, config.warnings));
         }
     }
     r.reject_unknown_keys();
@@ -360,41 +399,19 @@ void validate_hub(const std::string& name, const hub_config& h) {
             "{} must be a hub name: letters, digits, '-', '_', '.' and '/' (not first)", key("hub")));
     }
     validate_connection_string_source(path, h);
-    check_range<std::size_t>(key("connections"), h.connections, 1, 1024);
-    check_range<std::size_t>(key("queue_capacity"), h.queue_capacity, 1, 10'000'000);
-    if (!std::isfinite(h.rate_limit) || h.rate_limit < 0 || h.rate_limit > 1e6) {
-        throw config_error(
-            fmt::format("{} must be between 0 and 1000000 notifications a second", key("rate_limit")));
-    }
-    if (h.api_version.empty() || !std::all_of(h.api_version.begin(), h.api_version.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
-        })) {
-        throw config_error(fmt::format("{} must look like 2020-06", key("api_version")));
-    }
-    check_range(key("resolve_timeout"), h.resolve_timeout, 10, 600'000);
-    check_range(key("connect_timeout"), h.connect_timeout, 10, 600'000);
-    check_range(key("handshake_timeout"), h.handshake_timeout, 10, 600'000);
-    check_range(key("write_timeout"), h.write_timeout, 10, 600'000);
-    check_range(key("read_timeout"), h.read_timeout, 10, 600'000);
-    check_range(key("connection_max_age"), h.connection_max_age, 0, 86'400);
-    check_range(key("max_attempts"), h.max_attempts, 1, 100);
-    check_range(key("backoff_base"), h.backoff_base, 1, 3'600'000);
-    check_range(key("backoff_cap"), h.backoff_cap, 1, 3'600'000);
-    if (h.backoff_cap < h.backoff_base) {
-        throw config_error(
-            fmt::format("{} must not be less than {}", key("backoff_cap"), key("backoff_base")));
-    }
-    check_range(key("throttle_pause"), h.throttle_pause, 0, 3'600'000);
-    check_range(key("deadline"), h.deadline, 1, 604'800);
-    check_range(key("sas_token_lifetime"), h.sas_token_lifetime, 10, 31'536'000);
-    check_range(key("sas_renew_margin"), h.sas_renew_margin, 0, 31'536'000);
-    if (h.sas_renew_margin >= h.sas_token_lifetime) {
-        throw config_error(
-            fmt::format("{} must be less than {}", key("sas_renew_margin"), key("sas_token_lifetime")));
+    if (auto problem = validate_hub_client_config(h.client, path + ".")) {
+        throw config_error(*problem);
     }
 }
 
 }  // namespace
+
+bool hub_config::operator==(const hub_config& other) const {
+    return hub == other.hub && connection_string_file == other.connection_string_file &&
+           connection_string_env == other.connection_string_env &&
+           connection_string_credential == other.connection_string_credential &&
+           same_hub_settings(client, other.client);
+}
 
 std::string_view to_string(log_level level) noexcept {
     const auto* found = std::find(std::begin(levels), std::end(levels), level);

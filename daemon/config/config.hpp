@@ -2,6 +2,7 @@
 /** @file nhpushd's configuration: the structs, their defaults, the TOML reader and the validator. */
 
 #include <nhpush/logger.hpp>
+#include <nhpush/notification_hub.hpp>
 
 #include <sys/types.h>
 
@@ -19,8 +20,8 @@ namespace nhpush::config {
 /**
  * @brief Thrown at start-up or reload for a configuration a person must correct.
  *
- * The message names the bad key as written in the file (`hubs.main.connections must be between 1 and
- * 1024`) and never contains a connection string.
+ * The message names the bad key as written in the file (`hubs.main.max_connections must be between 1
+ * and 1024`) and never contains a connection string.
  */
 struct config_error : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -80,58 +81,12 @@ struct hub_config {
     std::string connection_string_credential;
     /// @}
 
-    /** @brief PEM file of CAs to trust instead of the system store (a private CA, nhpush-hubsim's
-     *  certificate); empty = the system store. Verification is never turned off. */
-    std::string ca_file;
-    /** @brief Keep-alive TLS connections kept open to the hub (1–1024). */
-    std::size_t connections = 8;
-    /** @brief Notifications queued or in flight at most; beyond it submissions get 503 (1–10,000,000). */
-    std::size_t queue_capacity = 100'000;
-    /** @brief Notifications a second at most, fractions allowed; 0 = no limit. */
-    double rate_limit = 0;
-    /** @brief The `api-version` query parameter of every request. */
-    std::string api_version = "2020-06";
+    /** @brief Every other key of the table: the library's settings, read by key through
+     *  nhpush::hub_settings(), with hub_client_config{}'s defaults. on_exchange stays unset. */
+    hub_client_config client;
 
-    /// @name Time limits of each network step, in milliseconds; 0 is not allowed.
-    /// @{
-    /** @brief Resolving the hub's host name. */
-    std::chrono::milliseconds resolve_timeout{5'000};
-    /** @brief Establishing the TCP connection. */
-    std::chrono::milliseconds connect_timeout{5'000};
-    /** @brief The TLS handshake. */
-    std::chrono::milliseconds handshake_timeout{5'000};
-    /** @brief Writing one request. */
-    std::chrono::milliseconds write_timeout{10'000};
-    /** @brief From the end of the write to the whole response. */
-    std::chrono::milliseconds read_timeout{30'000};
-    /// @}
-
-    /** @brief Seconds after which a connection is replaced so DNS changes are picked up; 0 = never. */
-    std::chrono::seconds connection_max_age{300};
-
-    /// @name Retry policy
-    /// @{
-    /** @brief Attempts in all, the first included; 1 = never retry. */
-    int max_attempts = 4;
-    /** @brief Milliseconds before the first retry, doubled for each further one (with jitter). */
-    std::chrono::milliseconds backoff_base{500};
-    /** @brief Milliseconds no retry delay exceeds, the hub's Retry-After included. */
-    std::chrono::milliseconds backoff_cap{60'000};
-    /** @brief Milliseconds the whole hub pauses after a throttling answer without Retry-After
-     *  (at most backoff_cap); 0 = no pause. */
-    std::chrono::milliseconds throttle_pause{10'000};
-    /// @}
-
-    /** @brief Seconds a notification may take from submission to being sent; then it fails with
-     *  `deadline_expired`. 0 is not allowed. */
-    std::chrono::seconds deadline{1800};
-    /** @brief Seconds a SAS token is valid. */
-    std::chrono::seconds sas_token_lifetime{300};
-    /** @brief A token is renewed once fewer than this many seconds of its life are left; less than
-     *  sas_token_lifetime. 0 = renew only once expired. */
-    std::chrono::seconds sas_renew_margin{60};
-
-    bool operator==(const hub_config&) const = default;
+    /// Compares the client settings through the table (hub_client_config has no operator==).
+    bool operator==(const hub_config& other) const;
 };
 
 /** @brief The whole file: `[daemon]` and one `[hubs.NAME]` table per hub, keyed by NAME. */
@@ -139,13 +94,16 @@ struct nhpushd_config {
     daemon_config daemon;
     /** @brief Hubs by the name submissions use (`"hub": "NAME"`); at least one. */
     std::map<std::string, hub_config, std::less<>> hubs;
+    /** @brief What the file should change although it still works (deprecated keys), one message
+     *  each; nhpushd logs them at start and reload, --check-config prints them. */
+    std::vector<std::string> warnings;
 
     bool operator==(const nhpushd_config&) const = default;
 };
 
 /**
  * @brief Checks every value and the combinations of values.
- * @throws config_error naming the first bad key, e.g. `hubs.main.connections must be between 1 and 1024`.
+ * @throws config_error naming the first bad key, e.g. `hubs.main.max_connections must be between 1 and 1024`.
  */
 void validate(const nhpushd_config& config);
 

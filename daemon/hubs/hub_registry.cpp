@@ -17,26 +17,7 @@ constexpr milliseconds retire_grace{1000};
 }  // namespace
 
 hub_client_config to_client_config(const config::hub_config& h) {
-    hub_client_config c;
-    c.max_connections = h.connections;
-    c.queue_capacity = h.queue_capacity;
-    c.rate_limit = h.rate_limit;
-    c.timeouts.resolve = h.resolve_timeout;
-    c.timeouts.connect = h.connect_timeout;
-    c.timeouts.handshake = h.handshake_timeout;
-    c.timeouts.write = h.write_timeout;
-    c.timeouts.read = h.read_timeout;
-    c.retry.max_attempts = h.max_attempts;
-    c.retry.backoff_base = h.backoff_base;
-    c.retry.backoff_cap = h.backoff_cap;
-    c.retry.throttle_default_pause = h.throttle_pause;
-    c.connection_max_age = h.connection_max_age;
-    c.notification_deadline = h.deadline;
-    c.ca_file = h.ca_file;
-    c.api_version = h.api_version;
-    c.sas.lifetime = h.sas_token_lifetime;
-    c.sas.renew_margin = h.sas_renew_margin;
-    return c;
+    return h.client;  // read key by key through nhpush::hub_settings(): nothing left to map
 }
 
 connection_strings resolve_connection_strings(const config::nhpushd_config& config) {
@@ -167,11 +148,12 @@ void hub_registry::start(const config::nhpushd_config& config, const connection_
     for (const auto& [name, hub] : config.hubs) {
         hubs.push_back(build(name, hub, strings.at(name), config.daemon.log_level));
         log_.log(log_level::info,
-                 "hub {}: sending to hub '{}' with {} connections, queue capacity {}",
+                 "hub {}: sending to hub '{}' over {} to {} connections, queue capacity {}",
                  name,
                  hub.hub,
-                 hub.connections,
-                 hub.queue_capacity);
+                 hub.client.min_connections,
+                 hub.client.max_connections,
+                 hub.client.queue_capacity);
     }
     publish(config.daemon, std::move(hubs));
 }
@@ -259,7 +241,7 @@ void hub_registry::retire(std::shared_ptr<hub_slot> slot) {
              slot->name,
              slot->hub->stats().queue_depth);
     const auto now = steady_clock::now();
-    const auto drain_until = now + slot->config.deadline;
+    const auto drain_until = now + slot->config.client.notification_deadline;
     {
         std::lock_guard lock(mutex_);
         retiring_.push_back({std::move(slot), now, drain_until});

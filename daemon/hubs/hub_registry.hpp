@@ -25,7 +25,8 @@ namespace nhpush::hubs {
 /** @brief Connection strings by hub NAME, as resolve_connection_string() read them. Secrets. */
 using connection_strings = std::map<std::string, std::string, std::less<>>;
 
-/** @brief The one mapping from a `[hubs.NAME]` table to the library's client configuration. */
+/** @brief The library's configuration of a `[hubs.NAME]` table: its settings as the reader took them
+ *  through nhpush::hub_settings(), so no key is mapped by hand. */
 hub_client_config to_client_config(const config::hub_config& hub);
 
 /** @brief Reads every hub's connection string. @throws config::config_error naming the key. */

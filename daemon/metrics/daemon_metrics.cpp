@@ -98,7 +98,8 @@ void write_hub_json(json_writer& w, const hub_report& h) {
     write_double(w, "rate_limit", h.rate_limit);
     write_key(w, "connections");
     w.StartObject();
-    write_u64(w, "configured", h.connections);
+    write_u64(w, "min", h.min_connections);
+    write_u64(w, "max", h.max_connections);
     write_u64(w, "opened", s.connections_opened);
     write_u64(w, "failed", s.connections_failed);
     write_u64(w, "recycled", s.connections_recycled);
@@ -271,10 +272,16 @@ void write_hub_metrics(exposition_writer& w, const daemon_report& r) {
             [](const hub_report& h) { return h.stats.oldest_queued_age_seconds; });
     per_hub(w,
             r,
-            "nhpushd_hub_connections",
+            "nhpushd_hub_min_connections",
             metric_type::gauge,
-            "Keep-alive connections configured for the hub.",
-            [](const hub_report& h) { return static_cast<double>(h.connections); });
+            "Connections to the hub kept open even when idle (min_connections).",
+            [](const hub_report& h) { return static_cast<double>(h.min_connections); });
+    per_hub(w,
+            r,
+            "nhpushd_hub_max_connections",
+            metric_type::gauge,
+            "Connections to the hub at most (max_connections).",
+            [](const hub_report& h) { return static_cast<double>(h.max_connections); });
     per_hub(w,
             r,
             "nhpushd_hub_healthy",

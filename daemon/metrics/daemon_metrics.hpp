@@ -36,7 +36,8 @@ struct daemon_counters {
 struct hub_report {
     std::string name;  ///< [hubs.NAME]
     std::string hub;   ///< the hub's name in its namespace
-    std::size_t connections = 0;
+    std::size_t min_connections = 0;
+    std::size_t max_connections = 0;
     std::size_t queue_capacity = 0;
     double rate_limit = 0;
     bool healthy = true;

@@ -1,6 +1,7 @@
 #include "process/config_check.hpp"
 
 #include <nhpush/connection_string.hpp>
+#include <nhpush/hub_settings.hpp>
 
 #include <boost/asio/ssl/context.hpp>
 
@@ -45,35 +46,43 @@ std::string daemon_summary(const config::daemon_config& d) {
         d.recent_results);
 }
 
+/// One `key = value` line per setting of the library's table, as in effect (defaults included).
+std::string effective_settings(const hub_client_config& c) {
+    std::string out;
+    for (const auto& setting : hub_settings()) {
+        const auto unit = unit_name(setting.unit);
+        out += fmt::format("  {} = {}{}{}\n",
+                           setting.key,
+                           format_setting_value(setting, setting.get(c)),
+                           unit.empty() ? "" : "  # ",
+                           unit);
+    }
+    return out;
+}
+
 std::string hub_summary(const std::string& name, const config::hub_config& h, const std::string& cs_text) {
     // Only the endpoint and the policy's name: the key stays out of every message.
     const auto cs = parse_connection_string(cs_text);
-    return fmt::format(
-        "[hubs.{}] hub {} at {} (policy {}, connection string from the {})\n"
-        "  connections {}, queue_capacity {}, rate_limit {}, max_attempts {}, deadline {} s, ca_file {}\n",
-        name,
-        h.hub,
-        cs.endpoint,
-        cs.key_name,
-        source_of(h),
-        h.connections,
-        h.queue_capacity,
-        h.rate_limit == 0 ? std::string("none") : fmt::format("{}/s", h.rate_limit),
-        h.max_attempts,
-        h.deadline.count(),
-        h.ca_file.empty() ? std::string("(the system store)") : h.ca_file);
+    return fmt::format("[hubs.{}] hub {} at {} (policy {}, connection string from the {})\n{}",
+                       name,
+                       h.hub,
+                       cs.endpoint,
+                       cs.key_name,
+                       source_of(h),
+                       effective_settings(h.client));
 }
 
 void check_ca_file(const std::string& name, const config::hub_config& h) {
-    if (h.ca_file.empty()) {
+    const auto& ca_file = h.client.ca_file;
+    if (ca_file.empty()) {
         return;
     }
     boost::asio::ssl::context ctx(boost::asio::ssl::context::tls_client);
     boost::system::error_code ec;
-    ctx.load_verify_file(h.ca_file, ec);
+    ctx.load_verify_file(ca_file, ec);
     if (ec) {
         throw config::config_error(fmt::format(
-            "hubs.{}.ca_file: {} cannot be loaded as PEM certificates: {}", name, h.ca_file, ec.message()));
+            "hubs.{}.ca_file: {} cannot be loaded as PEM certificates: {}", name, ca_file, ec.message()));
     }
 }
 
@@ -83,6 +92,9 @@ std::string config_summary(const config::nhpushd_config& config, const hubs::con
     std::string out = daemon_summary(config.daemon);
     for (const auto& [name, hub] : config.hubs) {
         out += hub_summary(name, hub, strings.at(name));
+    }
+    for (const auto& warning : config.warnings) {
+        out += fmt::format("warning: {}\n", warning);
     }
     return out;
 }

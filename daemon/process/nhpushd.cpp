@@ -59,6 +59,7 @@ public:
         , pool_(std::make_unique<worker_pool>(config.daemon.threads))
         , registry_(std::make_unique<hubs::hub_registry>(*pool_, log_))
         , services_{*registry_, results_, dispatcher_, ids_, counters_, log_, stopping_} {
+        log_config_warnings(config);
         registry_->start(config, strings);
         listener_ = std::make_unique<server::unix_listener>(
             pool_->context(0), config.daemon, systemd::activated_socket(), log_);
@@ -149,6 +150,7 @@ private:
         log_.log(log_level::info, "SIGHUP: reloading {}", file_.string());
         try {
             auto next = config::load_config(file_);
+            log_config_warnings(next);
             auto strings = hubs::resolve_connection_strings(next);
             const auto plan = registry_->reload(next, strings);
             log_.set_level(next.daemon.log_level);
@@ -161,6 +163,13 @@ private:
                 log_level::error, "reload failed, the running configuration stays in force: {}", e.what());
         }
         systemd::notify("READY=1\nSTATUS=serving");
+    }
+
+    /// Deprecated keys and the like: the file works, but should be changed.
+    void log_config_warnings(const config::nhpushd_config& config) {
+        for (const auto& warning : config.warnings) {
+            log_.log(log_level::warning, "{}: {}", file_.string(), warning);
+        }
     }
 
     void log_plan(const hubs::reload_plan& plan) {

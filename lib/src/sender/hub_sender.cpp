@@ -2,6 +2,8 @@
 
 #include "sender/hub_connection.hpp"
 
+#include "nhpush/hub_settings.hpp"
+
 #include <openssl/ssl.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -40,27 +42,7 @@ asio::ssl::context make_tls_context(const std::string& ca_file) {
 }
 
 void validate(const hub_client_config& c) {
-    const auto require = [](bool ok, std::string_view what) {
-        if (!ok) {
-            throw std::invalid_argument(std::string(what));
-        }
-    };
-    require(c.max_connections >= 1 && c.max_connections <= 1024,
-            "max_connections must be between 1 and 1024");
-    require(c.min_connections <= c.max_connections, "min_connections must not exceed max_connections");
-    require(c.max_streams >= 1 && c.max_streams <= 1000, "max_streams must be between 1 and 1000");
-    require(c.queue_capacity >= 1, "queue_capacity must be at least 1");
-    require(c.rate_limit >= 0, "rate_limit must be 0 (none) or positive");
-    require(c.retry.max_attempts >= 1 && c.retry.max_attempts <= 100,
-            "retry max_attempts must be between 1 and 100");
-    require(c.retry.backoff_base.count() >= 0 && c.retry.backoff_cap >= c.retry.backoff_base,
-            "retry backoff_cap must be at least backoff_base");
-    require(c.retry.throttle_default_pause.count() >= 0, "retry throttle_default_pause must not be negative");
-    require(c.notification_deadline.count() > 0, "notification_deadline must be positive");
-    for (auto t :
-         {c.timeouts.resolve, c.timeouts.connect, c.timeouts.handshake, c.timeouts.write, c.timeouts.read}) {
-        require(t.count() > 0, "timeouts must be positive");
-    }
+    require_valid_hub_client_config(c);
 }
 
 }  // namespace

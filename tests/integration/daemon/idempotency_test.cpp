@@ -59,8 +59,8 @@ private:
 /// nhpushd whose hub cannot be reached: what it accepts stays queued (retrying to connect).
 nhpushd_options unreachable_hub(const hubsim_process& hub, const refusing_port& port, unsigned capacity) {
     return {.daemon_extra = "drain_deadline = 0\n",
-            .hub_extra =
-                "connections = 1\nmax_attempts = 100\nqueue_capacity = " + std::to_string(capacity) + "\n",
+            .hub_extra = "max_connections = 1\nmax_attempts = 100\nqueue_capacity = " +
+                         std::to_string(capacity) + "\n",
             .connection_string = port.connection_string(hub)};
 }
 

@@ -52,7 +52,8 @@ std::int64_t stat_of(unix_http_client& client, const char* pointer) {
 TEST(nhpushd_process, a_full_queue_answers_503_with_retry_after) {
     hubsim_process hub({.args = {"--latency", "1500"}});
     nhpushd_process daemon(
-        hub, {.daemon_extra = "drain_deadline = 0\n", .hub_extra = "connections = 1\nqueue_capacity = 2\n"});
+        hub,
+        {.daemon_extra = "drain_deadline = 0\n", .hub_extra = "max_connections = 1\nqueue_capacity = 2\n"});
     auto client = daemon.client();
     unsigned accepted = 0, refused = 0;
     for (int i = 0; i < 5; ++i) {
@@ -74,7 +75,8 @@ TEST(nhpushd_process, a_full_queue_answers_503_with_retry_after) {
 
 TEST(nhpushd_process, sigterm_drains_what_was_accepted) {
     hubsim_process hub({.args = {"--latency", "100"}, .record = true});
-    nhpushd_process daemon(hub, {.daemon_extra = "drain_deadline = 20\n", .hub_extra = "connections = 2\n"});
+    nhpushd_process daemon(hub,
+                           {.daemon_extra = "drain_deadline = 20\n", .hub_extra = "max_connections = 2\n"});
     auto client = daemon.client();
     std::set<std::string> accepted;
     for (int i = 0; i < 12; ++i) {
@@ -144,7 +146,8 @@ TEST(nhpushd_process, pings_the_systemd_watchdog) {
 
 TEST(nhpushd_process, sigterm_logs_what_the_drain_deadline_left_unsent) {
     hubsim_process hub({.args = {"--latency", "2500"}, .record = true});
-    nhpushd_process daemon(hub, {.daemon_extra = "drain_deadline = 1\n", .hub_extra = "connections = 1\n"});
+    nhpushd_process daemon(hub,
+                           {.daemon_extra = "drain_deadline = 1\n", .hub_extra = "max_connections = 1\n"});
     auto client = daemon.client();
     std::set<std::string> accepted;
     for (int i = 0; i < 5; ++i) {
@@ -165,14 +168,25 @@ TEST(nhpushd_process, sigterm_logs_what_the_drain_deadline_left_unsent) {
     EXPECT_LT(sent.size(), accepted.size());
 }
 
+TEST(nhpushd_process, the_deprecated_connections_key_works_and_is_logged_with_its_replacement) {
+    hubsim_process hub;
+    nhpushd_process daemon(hub, {.hub_extra = "connections = 3\nmin_connections = 2\n"});
+    EXPECT_TRUE(daemon.wait_for_log("hubs.main.connections is deprecated: read as max_connections = 3", 5s))
+        << daemon.log();
+    auto client = daemon.client();
+    EXPECT_EQ(client.post_json("/v1/notifications", notification_json()).status, 202u);
+    EXPECT_EQ(stat_of(client, "/hubs/main/connections/min"), 2);
+    EXPECT_EQ(stat_of(client, "/hubs/main/connections/max"), 3);
+}
+
 TEST(nhpushd_process, sighup_applies_new_limits_and_keeps_connections_and_queued_work) {
     hubsim_process hub({.args = {"--latency", "700"}, .record = true});
-    nhpushd_process daemon(hub, {.hub_extra = "connections = 1\nqueue_capacity = 1\n"});
+    nhpushd_process daemon(hub, {.hub_extra = "max_connections = 1\nqueue_capacity = 1\n"});
     auto client = daemon.client();  // stays open across the reload
     ASSERT_EQ(client.post_json("/v1/notifications", tracked("before-reload")).status, 202u);
     ASSERT_EQ(client.post_json("/v1/notifications", notification_json()).status, 503u);
 
-    daemon.write_config("", "connections = 1\nqueue_capacity = 100\n");
+    daemon.write_config("", "max_connections = 1\nqueue_capacity = 100\n");
     daemon.signal(SIGHUP);
     ASSERT_TRUE(daemon.wait_for_notify("RELOADING=1", 5s));
     ASSERT_TRUE(daemon.wait_for_notify("READY=1", 5s));

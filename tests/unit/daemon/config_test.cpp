@@ -1,10 +1,16 @@
 #include "config/config.hpp"
 
+#include <nhpush/hub_settings.hpp>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "test_names.hpp"
 
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
 #include <string>
 
 using namespace std::chrono_literals;
@@ -23,6 +29,11 @@ constexpr const char* minimal_hub = R"(
 hub = "myhub"
 connection_string_env = "NH_CONNECTION_STRING"
 )";
+
+/// A setting's default as the docs' table shows it: quoted strings, bare numbers.
+std::string default_text(const nhpush::hub_setting& s) {
+    return nhpush::format_setting_value(s, s.default_value());
+}
 
 /// The message parse_config throws for `text`, or "" if it accepts it.
 std::string error_of(const std::string& text) {
@@ -44,23 +55,46 @@ TEST(config, example_file_holds_every_default) {
     EXPECT_EQ(config.hubs.at("main"), expected);
 }
 
+std::string file_text(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+TEST(config, example_file_and_docs_list_every_hub_setting) {
+    const auto example = file_text(NHPUSH_CONFIG_DIR "/nhpushd.example.toml");
+    const auto docs = file_text(NHPUSH_DOCS_DIR "/configuration.md");
+    ASSERT_FALSE(example.empty());
+    ASSERT_FALSE(docs.empty());
+    for (const auto& s : nhpush::hub_settings()) {
+        EXPECT_THAT(example, HasSubstr(fmt::format("\n{} = ", s.key)));
+        EXPECT_THAT(docs, HasSubstr(fmt::format("\n| `{}` | `{}` |", s.key, default_text(s))));
+    }
+}
+
 TEST(config, demo_file_is_valid_and_points_at_the_demo_files) {
     const auto config = nhpush::config::load_config(NHPUSH_CONFIG_DIR "/nhpushd.demo.toml");
     EXPECT_EQ(config.daemon.socket, "/tmp/nhpush-demo/nhpushd.sock");
     const auto& demo = config.hubs.at("demo");
     EXPECT_EQ(demo.hub, "demo");
     EXPECT_EQ(demo.connection_string_file, "/tmp/nhpush-demo/connection-string");
-    EXPECT_EQ(demo.ca_file, "/tmp/nhpush-demo/hubsim-cert.pem");
+    EXPECT_EQ(demo.client.ca_file, "/tmp/nhpush-demo/hubsim-cert.pem");
+    EXPECT_TRUE(config.warnings.empty());
 }
 
 TEST(config, missing_tables_and_keys_keep_their_defaults) {
     const auto config = parse_config(minimal_hub);
     EXPECT_EQ(config.daemon, daemon_config{});
     const auto& hub = config.hubs.at("main");
-    EXPECT_EQ(hub.connections, 8u);
-    EXPECT_EQ(hub.api_version, "2020-06");
-    EXPECT_EQ(hub.deadline, 30min);
-    EXPECT_EQ(hub.sas_token_lifetime, 300s);
+    EXPECT_TRUE(nhpush::same_hub_settings(hub.client, nhpush::hub_client_config{}));
+    EXPECT_EQ(hub.client.protocol, nhpush::hub_protocol::automatic);
+    EXPECT_EQ(hub.client.min_connections, 1u);
+    EXPECT_EQ(hub.client.max_connections, 64u);
+    EXPECT_EQ(hub.client.api_version, "2020-06");
+    EXPECT_EQ(hub.client.notification_deadline, 30min);
+    EXPECT_EQ(hub.client.sas.lifetime, 300s);
+    EXPECT_TRUE(config.warnings.empty());
 }
 
 TEST(config, reads_every_kind_of_value) {
@@ -80,6 +114,12 @@ rate_limit = 2.5
 connect_timeout = 250
 max_attempts = 1
 deadline = 60
+protocol = "h2"
+min_connections = 2
+max_connections = 32
+max_streams = 50
+idle_timeout = 120
+ping_interval = 0
 )");
     const auto& d = config.daemon;
     EXPECT_EQ(d.socket, "/tmp/x.sock");
@@ -92,10 +132,16 @@ deadline = 60
     EXPECT_EQ(d.recent_results, 0u);
     EXPECT_EQ(d.client_idle_timeout, 5s);
     const auto& h = config.hubs.at("main");
-    EXPECT_EQ(h.rate_limit, 2.5);
-    EXPECT_EQ(h.connect_timeout, 250ms);
-    EXPECT_EQ(h.max_attempts, 1);
-    EXPECT_EQ(h.deadline, 60s);
+    EXPECT_EQ(h.client.rate_limit, 2.5);
+    EXPECT_EQ(h.client.timeouts.connect, 250ms);
+    EXPECT_EQ(h.client.retry.max_attempts, 1);
+    EXPECT_EQ(h.client.notification_deadline, 60s);
+    EXPECT_EQ(h.client.protocol, nhpush::hub_protocol::h2);
+    EXPECT_EQ(h.client.min_connections, 2u);
+    EXPECT_EQ(h.client.max_connections, 32u);
+    EXPECT_EQ(h.client.max_streams, 50u);
+    EXPECT_EQ(h.client.idle_timeout, 120s);
+    EXPECT_EQ(h.client.ping_interval, 0s);
 }
 
 TEST(config, socket_mode_may_be_a_toml_octal_integer) {
@@ -105,7 +151,7 @@ TEST(config, socket_mode_may_be_a_toml_octal_integer) {
 
 TEST(config, rate_limit_may_be_an_integer) {
     const auto config = parse_config(std::string(minimal_hub) + "rate_limit = 100\n");
-    EXPECT_EQ(config.hubs.at("main").rate_limit, 100.0);
+    EXPECT_EQ(config.hubs.at("main").client.rate_limit, 100.0);
 }
 
 TEST(config, several_hubs) {
@@ -116,6 +162,24 @@ connection_string_file = "/etc/nhpush/other"
 )");
     ASSERT_EQ(config.hubs.size(), 2u);
     EXPECT_EQ(config.hubs.at("other").connection_string_file, "/etc/nhpush/other");
+}
+
+TEST(config, protocol_names) {
+    for (const auto& [name, protocol] : {std::pair{"auto", nhpush::hub_protocol::automatic},
+                                         std::pair{"h2", nhpush::hub_protocol::h2},
+                                         std::pair{"http1", nhpush::hub_protocol::http1}}) {
+        const auto config = parse_config(std::string(minimal_hub) + "protocol = \"" + name + "\"\n");
+        EXPECT_EQ(config.hubs.at("main").client.protocol, protocol) << name;
+    }
+}
+
+TEST(config, deprecated_connections_is_read_as_max_connections_with_a_warning) {
+    const auto config = parse_config(std::string(minimal_hub) + "connections = 8\n");
+    EXPECT_EQ(config.hubs.at("main").client.max_connections, 8u);
+    EXPECT_EQ(config.hubs.at("main").client.min_connections, 1u);
+    ASSERT_EQ(config.warnings.size(), 1u);
+    EXPECT_THAT(config.warnings[0],
+                testing::StartsWith("hubs.main.connections is deprecated: read as max_connections = 8"));
 }
 
 struct bad_config {
@@ -146,6 +210,14 @@ INSTANTIATE_TEST_SUITE_P(
         bad_config{"[deamon]\n", "unknown key deamon"},
         // Wrong types.
         bad_config{"connections = \"8\"\n", "hubs.main.connections must be an integer, not a string"},
+        bad_config{"max_connections = \"8\"\n", "hubs.main.max_connections must be an integer, not a string"},
+        bad_config{"max_streams = 1.5\n",
+                   "hubs.main.max_streams must be an integer, not a floating-point number"},
+        bad_config{"idle_timeout = \"60s\"\n", "hubs.main.idle_timeout must be an integer, not a string"},
+        bad_config{"protocol = 2\n", "hubs.main.protocol must be a string, not an integer"},
+        bad_config{"protocol = \"h3\"\n", "hubs.main.protocol must be one of auto, h2, http1, not 'h3'"},
+        bad_config{"protocol = \"HTTP1\"\n",
+                   "hubs.main.protocol must be one of auto, h2, http1, not 'HTTP1'"},
         bad_config{"connect_timeout = 1.5\n",
                    "hubs.main.connect_timeout must be an integer, not a floating-point number"},
         bad_config{"rate_limit = \"fast\"\n", "hubs.main.rate_limit must be a number, not a string"},
@@ -166,9 +238,29 @@ INSTANTIATE_TEST_SUITE_P(
         bad_config{"![daemon]\nsocket_mode = \"0968\"\n" + std::string(minimal_hub),
                    "daemon.socket_mode must be an octal string such as \"0660\""},
         bad_config{"connections = -1\n", "hubs.main.connections must not be negative"},
+        bad_config{"min_connections = -1\n", "hubs.main.min_connections must not be negative"},
+        bad_config{"max_connections = -1\n", "hubs.main.max_connections must not be negative"},
+        bad_config{"max_streams = -1\n", "hubs.main.max_streams must not be negative"},
         // Ranges and combinations.
         bad_config{"connections = 0\n", "hubs.main.connections must be between 1 and 1024"},
         bad_config{"connections = 2000\n", "hubs.main.connections must be between 1 and 1024"},
+        bad_config{"connections = 8\nmax_connections = 8\n",
+                   "hubs.main.connections and hubs.main.max_connections are both given: keep "
+                   "hubs.main.max_connections only (hubs.main.connections is deprecated)"},
+        bad_config{"max_connections = 0\n", "hubs.main.max_connections must be between 1 and 1024"},
+        bad_config{"max_connections = 1025\n", "hubs.main.max_connections must be between 1 and 1024"},
+        bad_config{"min_connections = 2000\n", "hubs.main.min_connections must be between 0 and 1024"},
+        bad_config{"min_connections = 9\nmax_connections = 8\n",
+                   "hubs.main.min_connections must not be more than hubs.main.max_connections"},
+        bad_config{"max_streams = 0\n", "hubs.main.max_streams must be between 1 and 1000"},
+        bad_config{"max_streams = 1001\n", "hubs.main.max_streams must be between 1 and 1000"},
+        bad_config{"idle_timeout = 0\n", "hubs.main.idle_timeout must be between 1 and 86400 seconds"},
+        bad_config{"ping_interval = -1\n", "hubs.main.ping_interval must be between 0 and 3600 seconds"},
+        bad_config{"ping_interval = 3601\n", "hubs.main.ping_interval must be between 0 and 3600 seconds"},
+        bad_config{"reconnect_base = 200\nreconnect_cap = 100\n",
+                   "hubs.main.reconnect_cap must not be less than hubs.main.reconnect_base"},
+        bad_config{"max_response_bytes = 100\n",
+                   "hubs.main.max_response_bytes must be between 1024 and 1073741824 bytes"},
         bad_config{"queue_capacity = 0\n", "hubs.main.queue_capacity must be between 1 and 10000000"},
         bad_config{"rate_limit = -1\n",
                    "hubs.main.rate_limit must be between 0 and 1000000 notifications a second"},
@@ -232,7 +324,7 @@ TEST(config, validate_checks_structs_built_in_code) {
     config.hubs["main"].hub = "myhub";
     config.hubs["main"].connection_string_env = "CS";
     EXPECT_NO_THROW(nhpush::config::validate(config));
-    config.hubs["main"].connections = 0;
+    config.hubs["main"].client.max_connections = 0;
     EXPECT_THROW(nhpush::config::validate(config), config_error);
 }
 

@@ -24,7 +24,8 @@ daemon_report sample_report() {
         hub_report h;
         h.name = name;
         h.hub = "prod-hub";
-        h.connections = 8;
+        h.min_connections = 2;
+        h.max_connections = 8;
         h.queue_capacity = 100;
         h.stats.submitted = 10;
         h.stats.sent = 6;
@@ -67,6 +68,9 @@ TEST(daemon_metrics, text_passes_the_exposition_format_checks) {
     EXPECT_EQ(find("nhpushd_request_errors_total", "code", "unknown_hub"), 3);
     EXPECT_EQ(find("nhpushd_send_latency_seconds_count", "hub", "main"), 6);
     EXPECT_EQ(find("nhpushd_hub_healthy", "hub", "with\"quote"), 0);
+    EXPECT_EQ(find("nhpushd_hub_min_connections", "hub", "main"), 2);
+    EXPECT_EQ(find("nhpushd_hub_max_connections", "hub", "main"), 8);
+    EXPECT_EQ(find("nhpushd_hub_connections", "hub", "main"), -1);  // the fixed count is gone
     EXPECT_EQ(find("nhpushd_build_info", "version", "9.9.9"), 1);
 }
 
@@ -96,6 +100,9 @@ TEST(daemon_metrics, stats_json_per_hub) {
     EXPECT_EQ(rapidjson::Pointer("/hubs/main/failed/outcome_unknown").Get(d)->GetInt(), 3);
     EXPECT_EQ(rapidjson::Pointer("/hubs/main/failed/send_path_failed").Get(d)->GetInt(), 1);
     EXPECT_EQ(rapidjson::Pointer("/hubs/main/queue_capacity").Get(d)->GetInt(), 100);
+    EXPECT_EQ(rapidjson::Pointer("/hubs/main/connections/min").Get(d)->GetInt(), 2);
+    EXPECT_EQ(rapidjson::Pointer("/hubs/main/connections/max").Get(d)->GetInt(), 8);
+    EXPECT_EQ(rapidjson::Pointer("/hubs/main/connections/configured").Get(d), nullptr);
     EXPECT_DOUBLE_EQ(rapidjson::Pointer("/hubs/main/latency_seconds/p50").Get(d)->GetDouble(), 0.005);
     EXPECT_DOUBLE_EQ(rapidjson::Pointer("/hubs/main/latency_seconds/p99").Get(d)->GetDouble(), 0.025);
     const auto* counts = rapidjson::Pointer("/hubs/main/latency_seconds/bucket_counts").Get(d);

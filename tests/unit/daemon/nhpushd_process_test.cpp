@@ -74,15 +74,26 @@ TEST_F(check_config_test, a_valid_file_is_summarised_without_its_secret) {
     EXPECT_THAT(out.str(), HasSubstr("the configuration is valid"));
     EXPECT_THAT(out.str(),
                 HasSubstr("[hubs.main] hub prod at https://ns.servicebus.windows.net/ (policy Send"));
-    EXPECT_THAT(out.str(), HasSubstr("rate_limit 50/s"));
+    EXPECT_THAT(out.str(), HasSubstr("\n  rate_limit = 50  # notifications a second\n"));
+    EXPECT_THAT(out.str(), HasSubstr("\n  protocol = \"auto\"\n"));
+    EXPECT_THAT(out.str(), HasSubstr("\n  max_connections = 64\n"));
+    EXPECT_THAT(out.str(), HasSubstr("\n  read_timeout = 30000  # milliseconds\n"));
+    EXPECT_THAT(out.str(), Not(HasSubstr("warning")));
     EXPECT_THAT(out.str(), Not(HasSubstr(secret_key)));
     EXPECT_THAT(out.str(), Not(HasSubstr("SharedAccessKey=")));
 }
 
+TEST_F(check_config_test, a_deprecated_key_is_valid_with_a_warning) {
+    std::ostringstream out, err;
+    EXPECT_EQ(check_config(write_config("connections = 4\n"), out, err), 0) << err.str();
+    EXPECT_THAT(out.str(), HasSubstr("\n  max_connections = 4\n"));
+    EXPECT_THAT(out.str(), HasSubstr("\nwarning: hubs.main.connections is deprecated"));
+}
+
 TEST_F(check_config_test, a_bad_key_is_named_and_exits_1) {
     std::ostringstream out, err;
-    EXPECT_EQ(check_config(write_config("connections = 0\n"), out, err), 1);
-    EXPECT_THAT(err.str(), HasSubstr("hubs.main.connections"));
+    EXPECT_EQ(check_config(write_config("max_connections = 0\n"), out, err), 1);
+    EXPECT_THAT(err.str(), HasSubstr("hubs.main.max_connections must be between 1 and 1024"));
     std::ostringstream out2, err2;
     EXPECT_EQ(check_config(write_config("ca_file = \"/nonexistent/ca.pem\"\n"), out2, err2), 1);
     EXPECT_THAT(err2.str(), HasSubstr("hubs.main.ca_file"));
