@@ -147,7 +147,7 @@ TEST(nhpushd_process, pings_the_systemd_watchdog) {
 TEST(nhpushd_process, sigterm_logs_what_the_drain_deadline_left_unsent) {
     hubsim_process hub({.args = {"--latency", "2500"}, .record = true});
     nhpushd_process daemon(hub,
-                           {.daemon_extra = "drain_deadline = 1\n", .hub_extra = "max_connections = 1\n"});
+                           {.daemon_extra = "drain_deadline = 1\n", .hub_extra = "max_connections = 1\nprotocol = \"http1\"\n"});
     auto client = daemon.client();
     std::set<std::string> accepted;
     for (int i = 0; i < 5; ++i) {
