@@ -365,18 +365,20 @@ error_code h2_client_session::receive(std::span<const char> bytes) {
 }
 
 // nghttp2 reports most connection errors by queueing a GOAWAY and ignoring the rest of the input,
-// not by failing mem_recv: it then refuses new requests though no GOAWAY was exchanged.
+// not by failing mem_recv: it then refuses new requests though no GOAWAY was exchanged. After a
+// GOAWAY that sign is gone, and the error shows only as our GOAWAY is written (on_frame_send).
 void h2_client_session::check_terminated() {
-    if (error_ || goaway_ || shutdown_) {
+    if (error_) {
         return;
     }
-    if (nghttp2_session_check_request_allowed(session_) == 0 &&
+    const bool exchanged_goaway = goaway_ || shutdown_;
+    if (!exchanged_goaway && nghttp2_session_check_request_allowed(session_) == 0 &&
         nghttp2_session_get_next_stream_id(session_) <= std::numeric_limits<std::int32_t>::max()) {
         fail(last_library_code_ != 0 ? last_library_code_ : NGHTTP2_ERR_PROTO,
              "the hub broke the HTTP/2 protocol");
-        if (output_consumed_ == output_.size()) {
-            (void)pending_output();  // serialises our GOAWAY now, whose reason completes the detail
-        }
+    }
+    if ((error_ || exchanged_goaway) && output_consumed_ == output_.size()) {
+        (void)pending_output();  // serialises our GOAWAY, if any, whose reason completes the detail
     }
 }
 

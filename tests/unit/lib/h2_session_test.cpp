@@ -748,6 +748,18 @@ TEST(h2_session, a_protocol_error_mid_connection_is_an_error) {
     (void)id;
 }
 
+TEST(h2_session, a_protocol_error_after_a_goaway_is_an_error) {
+    connected c;
+    c.client.submit(make_request());
+    pump(c.client, c.server);
+    c.server.goaway(1);
+    pump(c.client, c.server);
+    const char data_on_stream_0[] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    EXPECT_TRUE(c.client.receive({data_on_stream_0, sizeof data_on_stream_0}));
+    EXPECT_NE(c.client.error_detail().find("PROTOCOL_ERROR"), std::string::npos) << c.client.error_detail();
+    EXPECT_FALSE(c.client.alive());
+}
+
 TEST(h2_session, a_server_that_never_sends_settings_leaves_settings_unreceived) {
     h2_client_session client{h2_limits{}};
     test_server server{{}, false};
