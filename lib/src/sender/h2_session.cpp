@@ -21,8 +21,8 @@ namespace {
 
 // Frames are gathered up to this size into one buffer: one TLS record and one write for many.
 constexpr std::size_t output_batch_bytes = 64 * 1024;
-// RFC 9113 §6.9.2: a stream window below the protocol's initial one gains nothing.
-constexpr std::size_t min_stream_window = 65'535;
+// RFC 9113 §6.9.2's initial window: ours are never smaller, which would only slow answers down.
+constexpr std::int32_t min_window = 65'535;
 
 class h2_error_category final : public boost::system::error_category {
 public:
@@ -324,8 +324,8 @@ h2_client_session::h2_client_session(h2_limits limits) : limits_(limits), nv_(st
     if (rv != 0) {
         throw std::bad_alloc();
     }
-    const std::uint32_t stream_window =
-        clamp_to_int32(std::max(limits_.max_response_bytes, min_stream_window));
+    const auto stream_window =
+        static_cast<std::uint32_t>(std::max(clamp_to_int32(limits_.max_response_bytes), min_window));
     const nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, stream_window},
@@ -334,12 +334,12 @@ h2_client_session::h2_client_session(h2_limits limits) : limits_(limits), nv_(st
     };
     // Both only queue frames: they fail for lack of memory alone.
     if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0 ||
-        nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, limits_.connection_window) !=
-            0) {
+        nghttp2_session_set_local_window_size(
+            session_, NGHTTP2_FLAG_NONE, 0, std::max(limits_.connection_window, min_window)) != 0) {
         nghttp2_session_del(session_);
         throw std::bad_alloc();
     }
-    streams_.reserve(limits_.max_streams);
+    streams_.reserve(std::min<std::size_t>(limits_.max_streams, 1024));
 }
 
 h2_client_session::~h2_client_session() {
