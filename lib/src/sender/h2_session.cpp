@@ -496,6 +496,11 @@ h2_event h2_client_session::event_for(std::int32_t id, stream& s, std::uint32_t 
                           error_code,
                           fmt::format("the hub reset the stream: RST_STREAM {}", error_name(error_code))};
     }
+    // nghttp2 reset it for a malformed response; it names the fault for header blocks, not for a
+    // body unlike its Content-Length (or where its status allows none).
+    if (error_code == NGHTTP2_PROTOCOL_ERROR && s.invalid.empty()) {
+        s.invalid = "the body does not fit its Content-Length or status";
+    }
     return h2_failure{id,
                       h2_stream_failure::reset,
                       error_code,
