@@ -21,8 +21,8 @@ namespace {
 
 // Frames are gathered up to this size into one buffer: one TLS record and one write for many.
 constexpr std::size_t output_batch_bytes = 64 * 1024;
-// RFC 9113 §6.9.2: a stream window below the protocol's initial one gains nothing.
-constexpr std::size_t min_stream_window = 65'535;
+// RFC 9113 §6.9.2's initial window: ours are never smaller, which would only slow answers down.
+constexpr std::int32_t min_window = 65'535;
 
 class h2_error_category final : public boost::system::error_category {
 public:
@@ -324,8 +324,8 @@ h2_client_session::h2_client_session(h2_limits limits) : limits_(limits), nv_(st
     if (rv != 0) {
         throw std::bad_alloc();
     }
-    const std::uint32_t stream_window =
-        clamp_to_int32(std::max(limits_.max_response_bytes, min_stream_window));
+    const auto stream_window =
+        static_cast<std::uint32_t>(std::max(clamp_to_int32(limits_.max_response_bytes), min_window));
     const nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, stream_window},
@@ -334,12 +334,12 @@ h2_client_session::h2_client_session(h2_limits limits) : limits_(limits), nv_(st
     };
     // Both only queue frames: they fail for lack of memory alone.
     if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0 ||
-        nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, limits_.connection_window) !=
-            0) {
+        nghttp2_session_set_local_window_size(
+            session_, NGHTTP2_FLAG_NONE, 0, std::max(limits_.connection_window, min_window)) != 0) {
         nghttp2_session_del(session_);
         throw std::bad_alloc();
     }
-    streams_.reserve(limits_.max_streams);
+    streams_.reserve(std::min<std::size_t>(limits_.max_streams, 1024));
 }
 
 h2_client_session::~h2_client_session() {
@@ -365,18 +365,20 @@ error_code h2_client_session::receive(std::span<const char> bytes) {
 }
 
 // nghttp2 reports most connection errors by queueing a GOAWAY and ignoring the rest of the input,
-// not by failing mem_recv: it then refuses new requests though no GOAWAY was exchanged.
+// not by failing mem_recv: it then refuses new requests though no GOAWAY was exchanged. After a
+// GOAWAY that sign is gone, and the error shows only as our GOAWAY is written (on_frame_send).
 void h2_client_session::check_terminated() {
-    if (error_ || goaway_ || shutdown_) {
+    if (error_) {
         return;
     }
-    if (nghttp2_session_check_request_allowed(session_) == 0 &&
+    const bool exchanged_goaway = goaway_ || shutdown_;
+    if (!exchanged_goaway && nghttp2_session_check_request_allowed(session_) == 0 &&
         nghttp2_session_get_next_stream_id(session_) <= std::numeric_limits<std::int32_t>::max()) {
         fail(last_library_code_ != 0 ? last_library_code_ : NGHTTP2_ERR_PROTO,
              "the hub broke the HTTP/2 protocol");
-        if (output_consumed_ == output_.size()) {
-            (void)pending_output();  // serialises our GOAWAY now, whose reason completes the detail
-        }
+    }
+    if ((error_ || exchanged_goaway) && output_consumed_ == output_.size()) {
+        (void)pending_output();  // serialises our GOAWAY, if any, whose reason completes the detail
     }
 }
 
@@ -493,6 +495,11 @@ h2_event h2_client_session::event_for(std::int32_t id, stream& s, std::uint32_t 
                           h2_stream_failure::reset,
                           error_code,
                           fmt::format("the hub reset the stream: RST_STREAM {}", error_name(error_code))};
+    }
+    // nghttp2 reset it for a malformed response; it names the fault for header blocks, not for a
+    // body unlike its Content-Length (or where its status allows none).
+    if (error_code == NGHTTP2_PROTOCOL_ERROR && s.invalid.empty()) {
+        s.invalid = "the body does not fit its Content-Length or status";
     }
     return h2_failure{id,
                       h2_stream_failure::reset,

@@ -71,6 +71,11 @@ const boost::system::error_category& h2_category() noexcept;
  * blocks; every stream submitted ends in exactly one event (an answer or a failure), except
  * cancelled ones and those still open when the connection dies.
  *
+ * The owner's loop: after connecting, write pending_output(); on each read, receive() the bytes
+ * (an error: close), handle take_events(), then write pending_output() again, calling consumed()
+ * as writes complete; submit(), cancel(), ping() and shutdown() queue frames, so write after them
+ * too. Close the socket when alive() turns false.
+ *
  * Not thread-safe. Not copyable or movable: nghttp2 holds `this`.
  */
 class h2_client_session {

@@ -548,6 +548,43 @@ TEST(h2_session, a_reset_after_the_response_headers_before_the_body_is_a_reset) 
     EXPECT_EQ(failure_of(events[0]).error_code, NGHTTP2_CANCEL);
 }
 
+TEST(h2_session, a_malformed_response_is_reset_by_us) {
+    connected c;
+    const auto id = c.client.submit(make_request());
+    pump(c.client, c.server);
+    c.server.respond(id, 201, {{"content-length", "10"}}, "four");  // 4 bytes of 10
+    pump(c.client, c.server);
+    const auto events = c.client.take_events();
+    ASSERT_EQ(events.size(), 1u);
+    const auto& failure = failure_of(events[0]);
+    EXPECT_EQ(failure.why, h2_stream_failure::reset);
+    EXPECT_EQ(failure.error_code, NGHTTP2_PROTOCOL_ERROR);
+    EXPECT_EQ(failure.detail,
+              "we reset the stream: PROTOCOL_ERROR, the response was malformed: the body does not fit its "
+              "Content-Length or status");
+    EXPECT_EQ(c.server.resets_received.at(id), NGHTTP2_PROTOCOL_ERROR);
+    EXPECT_TRUE(c.client.alive());
+}
+
+TEST(h2_session, answers_read_one_byte_at_a_time_are_whole) {
+    connected c;
+    const auto a = c.client.submit(make_request());
+    const auto b = c.client.submit(make_request());
+    pump(c.client, c.server);
+    c.server.respond(b, 201, {{"trackingid", "b"}}, "second");
+    c.server.respond(a, 400, {{"trackingid", "a"}}, "<Error><Code>400</Code></Error>");
+    for (const char byte : c.server.drain()) {
+        ASSERT_FALSE(c.client.receive({&byte, 1})) << c.client.error_detail();
+    }
+    const auto events = c.client.take_events();
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(answer_of(events[0]).stream_id, b);
+    EXPECT_EQ(answer_of(events[0]).message.body(), "second");
+    EXPECT_EQ(answer_of(events[1]).stream_id, a);
+    EXPECT_EQ(answer_of(events[1]).message.result_int(), 400u);
+    EXPECT_EQ(answer_of(events[1]).message["trackingid"], "a");
+}
+
 TEST(h2_session, a_response_after_a_100_continue_is_the_final_one) {
     connected c;
     const auto id = c.client.submit(make_request());
@@ -746,6 +783,18 @@ TEST(h2_session, a_protocol_error_mid_connection_is_an_error) {
     EXPECT_EQ(c.client.open_streams(), 1u);  // its outcome is unknown: no event
     EXPECT_TRUE(c.client.take_events().empty());
     (void)id;
+}
+
+TEST(h2_session, a_protocol_error_after_a_goaway_is_an_error) {
+    connected c;
+    c.client.submit(make_request());
+    pump(c.client, c.server);
+    c.server.goaway(1);
+    pump(c.client, c.server);
+    const char data_on_stream_0[] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+    EXPECT_TRUE(c.client.receive({data_on_stream_0, sizeof data_on_stream_0}));
+    EXPECT_NE(c.client.error_detail().find("PROTOCOL_ERROR"), std::string::npos) << c.client.error_detail();
+    EXPECT_FALSE(c.client.alive());
 }
 
 TEST(h2_session, a_server_that_never_sends_settings_leaves_settings_unreceived) {
