@@ -141,6 +141,14 @@ TEST(hubsim_http2, AnHttp11OnlyHubAnswersH2ClientsOverHttp11) {
     EXPECT_EQ(hub.stat("/requests_http1"), 1u);
 }
 
+TEST(hubsim_http2, AnH2OnlyHubRefusesHttp11) {
+    hubsim_process hub({.args = {"--protocols", "h2"}});
+    EXPECT_EQ(curl_send(hub, "--http2"), "2 201");
+    const auto [status, out] =
+        run_client(NHPUSH_CURL, {"-sS", "--http1.1", "--cacert", hub.cert_file(), url(hub, "/$stats")});
+    EXPECT_NE(status, 0) << out;  // ALPN offers only http/1.1: the handshake fails
+}
+
 TEST(hubsim_http2, H2loadWithManyStreamsGetsOnly2xx) {
     hubsim_process hub;
     const auto [status, out] = h2load_sends(hub, 2000, 2, 100);
@@ -231,7 +239,7 @@ TEST(hubsim_http2, NoSettingsNeverSendsAnything) {
     EXPECT_FALSE(contains(out, "recv SETTINGS")) << out;
     EXPECT_FALSE(contains(out, ":status")) << out;
     EXPECT_EQ(hub.stat("/requests"), 0u);
-    EXPECT_EQ(hub.stat("/connections_h2"), 0u);
+    EXPECT_EQ(hub.stat("/connections_h2"), 1u);  // h2 was negotiated; nothing more happened
 }
 
 TEST(hubsim_http2, HugeHeadersAnswerWithAHeaderBlockOver64KiB) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nghttp2/nghttp2.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -357,6 +358,29 @@ TEST_F(hubsim_h2_session, ABodyOver1MiBIsDiscardedAndFlagged) {
     EXPECT_EQ(owner.requests[0].id, id);
     EXPECT_TRUE(owner.requests[0].too_large);
     EXPECT_TRUE(owner.requests[0].req.body().empty());
+}
+
+TEST_F(hubsim_h2_session, BodiesOnAConnectionAreHeldTo8MiBTogether) {
+    for (int i = 0; i < 9; ++i) {  // 9 MiB of bodies arriving side by side
+        client.submit("POST", "/hub/messages", std::string(h2_max_request_body, 'b'));
+    }
+    client.pump(*server);
+    ASSERT_EQ(owner.requests.size(), 9u);
+    const auto refused = std::count_if(
+        owner.requests.begin(), owner.requests.end(), [](const auto& r) { return r.too_large; });
+    EXPECT_GE(refused, 1);
+    EXPECT_LE(refused, 8);
+    // Bodies are let go once handed over (or refused): the budget is whole again.
+    owner.requests.clear();
+    for (int i = 0; i < 7; ++i) {
+        client.submit("POST", "/hub/messages", std::string(h2_max_request_body, 'c'));
+    }
+    client.pump(*server);
+    ASSERT_EQ(owner.requests.size(), 7u);
+    for (const auto& r : owner.requests) {
+        EXPECT_FALSE(r.too_large);
+        EXPECT_EQ(r.req.body().size(), h2_max_request_body);
+    }
 }
 
 TEST_F(hubsim_h2_session, ZeroWindowAnnouncesWindow0AndNeverAnswersABody) {

@@ -125,13 +125,15 @@ struct h2_session::callbacks {
             return 0;
         }
         s->has_body = true;
-        auto& body = s->req.body();
-        if (body.size() + len > h2_max_request_body) {
+        auto& session = self(user_data);
+        if (s->req.body().size() + len > h2_max_request_body ||
+            session.buffered_body_ + len > h2_max_connection_body) {
             s->too_large = true;
-            std::string().swap(body);  // release it: the rest is only counted by flow control
+            session.release_body(*s);  // the rest is only counted by flow control
             return 0;
         }
-        body.append(reinterpret_cast<const char*>(data), len);
+        s->req.body().append(reinterpret_cast<const char*>(data), len);
+        session.buffered_body_ += len;
         return 0;
     }
 
@@ -153,6 +155,7 @@ struct h2_session::callbacks {
         } catch (const std::exception&) {
             return NGHTTP2_ERR_CALLBACK_FAILURE;  // out of memory or similar: end the connection
         }
+        session.release_body(*s);  // the owner has taken what it needs
         return 0;
     }
 
@@ -181,9 +184,12 @@ struct h2_session::callbacks {
 
     static int on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t, void* user_data) {
         auto& session = self(user_data);
-        if (session.destroying_ || session.streams_.erase(stream_id) == 0) {
+        auto* s = session.destroying_ ? nullptr : session.find(stream_id);
+        if (s == nullptr) {
             return 0;
         }
+        session.release_body(*s);
+        session.streams_.erase(stream_id);
         session.owner_.on_stream_closed(stream_id);
         return 0;
     }
@@ -279,6 +285,11 @@ void h2_session::on_begin_request(std::int32_t id) {
         // Streams after this one are ignored by nghttp2; this one and those before are answered.
         nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR, nullptr, 0);
     }
+}
+
+void h2_session::release_body(stream& s) noexcept {
+    buffered_body_ -= s.req.body().size();
+    std::string().swap(s.req.body());
 }
 
 bool h2_session::receive(const std::uint8_t* data, std::size_t size) {
