@@ -355,7 +355,8 @@ asio::awaitable<hub_connection::serve_end> hub_connection::serve() {
 }
 
 bool hub_connection::claim_idle_close() {
-    return shard_.may_close_idle();
+    retiring_ = shard_.claim_idle_close();
+    return retiring_;
 }
 
 steady::time_point hub_connection::turn_at() {

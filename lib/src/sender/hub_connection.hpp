@@ -42,6 +42,8 @@ public:
         woken_ = true;
         timer_.cancel();
     }
+    /// It closes for being idle: the shard no longer counts it against its minimum.
+    bool retiring() const noexcept { return retiring_; }
     /// Waits until `t` or wake(); returns at once when the shard is closing or a wake() is pending.
     boost::asio::awaitable<void> sleep_until(steady::time_point t);
 
@@ -120,6 +122,7 @@ private:
     boost::asio::steady_timer timer_;
     boost::asio::steady_timer reader_exit_;
     bool woken_ = false;
+    bool retiring_ = false;
     // The concrete executor type spares a type-erased executor copy on every I/O operation.
     using tcp_stream =
         boost::beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;

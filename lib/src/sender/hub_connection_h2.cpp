@@ -219,7 +219,16 @@ void hub_connection::start_streams(steady::time_point& wake_at) {
 
 void hub_connection::open_stream() {
     held_->step(send_step::building);
-    build_request(**held_);
+    try {
+        build_request(**held_);
+    } catch (const std::exception& e) {
+        // This notification cannot be sent (async_send_prepared past the header gate, say); the
+        // streams in flight are not concerned.
+        held_->fail_unexpected(e.what());
+        held_.reset();
+        note_unexpected(e.what());
+        return;
+    }
     const bool keep_request = static_cast<bool>(sender_.config().on_exchange);
     hub_request copy;
     if (keep_request) {

@@ -47,8 +47,12 @@ void shard::learned_capacity(std::size_t requests_at_once) {
     grow_pool();
 }
 
-bool shard::may_close_idle() const noexcept {
-    return detail::may_close_idle(connections_.size(), limits_.min_connections);
+bool shard::claim_idle_close() noexcept {
+    if (!may_close_idle(connections_.size() - retiring_, limits_.min_connections)) {
+        return false;
+    }
+    ++retiring_;
+    return true;
 }
 
 void shard::grow_pool() {
@@ -56,7 +60,7 @@ void shard::grow_pool() {
         return;
     }
     const auto more = connections_to_open({.outstanding = ready_.size() + in_flight_,
-                                           .connections = connections_.size(),
+                                           .connections = connections_.size() - retiring_,
                                            .per_connection = capacity_per_connection_,
                                            .min = limits_.min_connections,
                                            .max = limits_.max_connections});

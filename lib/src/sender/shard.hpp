@@ -70,8 +70,9 @@ public:
     void learned_capacity(std::size_t requests_at_once);
     void request_started() noexcept { ++in_flight_; }
     void request_ended() noexcept { --in_flight_; }
-    /// A connection with nothing to do may close: the shard keeps its minimum.
-    bool may_close_idle() const noexcept;
+    /// A connection with nothing to do asks to close: true if the shard keeps its minimum
+    /// without it (it then no longer counts towards the minimum).
+    bool claim_idle_close() noexcept;
     /// @}
 
     token_bucket& bucket() noexcept { return bucket_; }
@@ -106,6 +107,7 @@ private:
     std::vector<hub_connection*> idle_;  // waiting in wait_for_work
     std::list<std::unique_ptr<hub_connection>> connections_;
     std::size_t capacity_per_connection_;
+    std::size_t retiring_ = 0;  // connections closing for being idle, not yet gone
     std::size_t in_flight_ = 0;
     boost::asio::steady_timer retry_timer_;
     boost::asio::steady_timer sweep_timer_;
