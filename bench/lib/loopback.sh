@@ -57,7 +57,10 @@ CONF
         bench_json direct --connection-string "$cs" --hub hub --ca-file "$hub_ca" --protocol "$p" \
             --max-connections "$k" --threads 1 --window $((k * 4)) --count "$n" --time-limit $((seconds * 3)) "$@"
     }
-    loopback_nhpushd() { bench_json daemon --socket "$work/nhpushd.sock" --time-limit $((seconds * 3)) "$@"; }
+    loopback_nhpushd() {
+        bench_json daemon --socket "$work/nhpushd.sock" --time-limit $((seconds * 3)) "$@" > "$work/nhpushd.json"
+        json_set "$(< "$work/nhpushd.json")" protocol_configured=default
+    }
 
     row loopback wrk run_wrk $connections $seconds
     row loopback h2load run_h2load 4 $count $((seconds * 3 + 10))
