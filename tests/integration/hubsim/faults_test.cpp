@@ -71,7 +71,7 @@ TEST(hubsim_faults, AddedLatencyDelaysAnswers) {
     const auto start = steady_clock::now();
     EXPECT_EQ(c.request(nh_send(hub)).result_int(), 201);
     EXPECT_GE(steady_clock::now() - start, 300ms);
-    hub.set_faults(R"({"latency_ms": 1, "latency_jitter_ms": 20})");
+    hub.set_faults(R"({"latency_ms": 25, "latency_jitter_ms": 20})");  // 5..45 ms, never 0
     for (int i = 0; i < 5; ++i) {
         EXPECT_EQ(c.request(nh_send(hub)).result_int(), 201);
     }

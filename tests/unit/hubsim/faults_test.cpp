@@ -74,7 +74,7 @@ TEST(hubsim_fault_decision, SameSeedSameDecisions) {
     EXPECT_GT(differences, 10);
 }
 
-TEST(hubsim_fault_decision, LatencyIsFixedPlusJitter) {
+TEST(hubsim_fault_decision, LatencyIsFixedPlusOrMinusJitter) {
     fault_rng rng(3);
     std::chrono::milliseconds low{1000}, high{0};
     for (int i = 0; i < 2000; ++i) {
@@ -82,8 +82,29 @@ TEST(hubsim_fault_decision, LatencyIsFixedPlusJitter) {
         low = std::min(low, d.delay);
         high = std::max(high, d.delay);
     }
-    EXPECT_EQ(low, 10ms);
+    EXPECT_EQ(low, 5ms);
     EXPECT_EQ(high, 15ms);
+}
+
+TEST(hubsim_fault_decision, JitterNeverMakesADelayNegative) {
+    fault_rng rng(4);
+    std::chrono::milliseconds low{1000}, high{0};
+    int zeros = 0;
+    for (int i = 0; i < 2000; ++i) {
+        const auto d = jittered_latency(2ms, 10ms, rng);
+        low = std::min(low, d);
+        high = std::max(high, d);
+        zeros += d == 0ms;
+    }
+    EXPECT_EQ(low, 0ms);
+    EXPECT_EQ(high, 12ms);
+    EXPECT_GT(zeros, 2000 * 8 / 21 / 2);  // -10..-2 all clamp to 0: about 9 in 21 draws
+}
+
+TEST(hubsim_fault_decision, NoJitterDrawsNothing) {
+    fault_rng a(6), b(6);
+    EXPECT_EQ(jittered_latency(30ms, 0ms, a), 30ms);
+    EXPECT_EQ(a.next(), b.next());
 }
 
 TEST(hubsim_fault_decision, DropFraction) {

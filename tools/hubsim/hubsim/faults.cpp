@@ -7,6 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -176,6 +177,16 @@ std::uint64_t fault_rng::next() noexcept {
     return result;
 }
 
+milliseconds jittered_latency(milliseconds latency, milliseconds jitter, fault_rng& rng) noexcept {
+    if (jitter.count() <= 0) {
+        return latency;
+    }
+    // One draw, uniform over the 2 * jitter + 1 whole milliseconds from -jitter to +jitter.
+    const auto span = static_cast<std::uint64_t>(2 * jitter.count() + 1);
+    const auto offset = static_cast<milliseconds::rep>(rng.next() % span) - jitter.count();
+    return std::max(milliseconds{0}, latency + milliseconds{offset});
+}
+
 fault_decision decide_faults(const fault_config& c, fault_rng& rng, bool over_rate_limit) noexcept {
     fault_decision d;
     if (over_rate_limit) {
@@ -193,11 +204,7 @@ fault_decision decide_faults(const fault_config& c, fault_rng& rng, bool over_ra
             d = {fault_kind::error_503, 503, c.retry_after_503};
         }
     }
-    d.delay = c.latency;
-    if (c.latency_jitter.count() > 0) {
-        d.delay += milliseconds{static_cast<milliseconds::rep>(
-            rng.next() % static_cast<std::uint64_t>(c.latency_jitter.count() + 1))};
-    }
+    d.delay = jittered_latency(c.latency, c.latency_jitter, rng);
     d.drop = c.drop > 0 && rng.unit() < c.drop;
     return d;
 }

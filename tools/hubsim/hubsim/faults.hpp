@@ -27,7 +27,7 @@ struct fault_config {
     double fail_503 = 0;                          ///< fraction answered 503 Service Unavailable
     std::chrono::seconds retry_after_503{0};      ///< Retry-After of 503s; 0 (default) omits the header
     std::chrono::milliseconds latency{0};         ///< added before every answer
-    std::chrono::milliseconds latency_jitter{0};  ///< plus a uniform random 0..jitter
+    std::chrono::milliseconds latency_jitter{0};  ///< latency ± uniform 0..jitter, never below 0
     std::uint32_t close_after = 0;                ///< close a connection after its Nth answer; 0: never
     double drop = 0;                              ///< fraction of answers cut off mid-response
     std::uint32_t rate_limit = 0;                 ///< requests per second admitted; 0: unlimited
@@ -84,6 +84,14 @@ public:
 private:
     std::uint64_t s_[4];
 };
+
+/**
+ * @brief `latency` plus a uniform random whole number of milliseconds in [-jitter, +jitter],
+ * never below 0. Draws from `rng` only when `jitter` is positive.
+ */
+std::chrono::milliseconds jittered_latency(std::chrono::milliseconds latency,
+                                           std::chrono::milliseconds jitter,
+                                           fault_rng& rng) noexcept;
 
 /**
  * @brief Decides the faults of one request. Pure apart from drawing from `rng`, and draws nothing

@@ -54,7 +54,8 @@ Faults (also changeable while running: POST/PATCH /$admin/faults, GET /$admin/fa
   --fail-503 FRACTION       answer this fraction 503 Service Unavailable
   --retry-after-503 SEC     Retry-After of those 503s (default 0: no header)
   --latency MS              add MS milliseconds before every answer
-  --latency-jitter MS       add a further uniform random 0..MS milliseconds
+  --latency-jitter MS       vary each delay by a uniform random -MS..+MS milliseconds (never below
+                            0): every answer waits latency +- jitter
   --close-after N           close each connection (without a TLS close) after its Nth answer
   --drop FRACTION           cut this fraction of answers off mid-response and close the connection
   --rate-limit R            admit at most R requests per second (all connections together); answer
