@@ -62,8 +62,8 @@ scenario_latency() {
         seconds=10 count=100000 js_count=30000
     fi
     start_hubsim --latency $latency --latency-jitter $jitter
-    # h2load: 4 connections × 100 streams in flight, so about 400 / 55 ms a second at most.
-    h2load_count=$(( 4 * 100 * seconds * 1000 / (latency + jitter / 2) ))
+    # h2load: 4 connections × 100 streams in flight, so about 400 / 50 ms a second at most.
+    h2load_count=$(( 4 * 100 * seconds * 1000 / latency ))
 
     row latency "nhpushd default" nhpushd_row default "$seconds" "$count"
     rate=$(( $(row_rate latency "nhpushd default") / 2 ))
