@@ -55,7 +55,8 @@ load options (both modes):
   --no-progress         no progress bar (it is drawn only on a terminal anyway)
 
 Before the clock starts, each mode opens its connections by sending notifications it does not
-count: direct 2 a connection, daemon one batch of 256 (none with --submit-only).
+count: direct 2 a connection, daemon one batch of 256 (none with --submit-only), awaited up to a
+minute (or the time limit, if longer), so that none of them is sent during the measurement.
 )TXT";
 
 // The value of `--name`, or `fallback`: all of its text read by `parse` (std::stoull, std::stod)
