@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers bench/run's scenarios share; sourced by bench/run, which sets $work, $build, $runs,
 # $quick and the pids array (everything in it is stopped on exit).
 
@@ -53,7 +54,7 @@ start_hubsim() {
     "$hubsim" --listen 127.0.0.1:0 --cert-out "$work/hubsim.pem" --connection-string "$(cs_for_port 1)" \
         "$@" > "$work/hubsim.out" 2> "$work/hubsim.err" &
     hubsim_pid=$!
-    pids+=($hubsim_pid)
+    pids+=("$hubsim_pid")
     wait_for "grep -q '^listening on ' $work/hubsim.out" nhpush-hubsim
     hub_port=$(sed -n 's/^listening on 127\.0\.0\.1://p' "$work/hubsim.out")
     hub_ca=$work/hubsim.pem
@@ -186,7 +187,7 @@ start_nhpushd() {
     fi
     "$nhpushd" --config "$work/$name.toml" >> "$work/$name.log" 2>&1 &
     nhpushd_pid=$!
-    pids+=($nhpushd_pid)
+    pids+=("$nhpushd_pid")
     wait_for "[ -S $work/$name.sock ]" "nhpushd ($name)"
 }
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/run --scenario latency and --scenario latency-sweep: nhpush-hubsim answering after a hub's
 # latency, where throughput is bound by the requests in flight (connections × streams / latency)
 # rather than by CPU: what HTTP/2 and the demand-driven connection pool change.

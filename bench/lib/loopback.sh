@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench/run --scenario loopback (the default): a hub with no latency, so the rows measure CPU cost.
 # The stand-in hub is nginx (TLS, keep-alive, h2 and HTTP/1.1 by ALPN, 201 for every POST): it
 # costs less CPU than hubsim, leaving more of the 2 cores to what is measured.
@@ -42,7 +43,7 @@ http {
 CONF
     nginx -c "$work/nginx.conf" -p "$work" > "$work/nginx.out" 2>&1 &
     nginx_pid=$!
-    pids+=($nginx_pid)
+    pids+=("$nginx_pid")
     wait_for "(exec 3<>/dev/tcp/127.0.0.1/$hub_port)" nginx
     make_request
 
