@@ -16,11 +16,24 @@ namespace nhpush::hubsim {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
+std::string_view to_string(stream_reset_code c) noexcept {
+    return c == stream_reset_code::internal_error ? "internal" : "refused";
+}
+
+bool parse_stream_reset_code(std::string_view text, stream_reset_code& out) noexcept {
+    if (text == "refused" || text == "internal") {
+        out = text == "refused" ? stream_reset_code::refused_stream : stream_reset_code::internal_error;
+        return true;
+    }
+    return false;
+}
+
 bool fault_config::none() const noexcept {
     return *this == fault_config{.retry_after_429 = retry_after_429,
                                  .retry_after_403 = retry_after_403,
                                  .retry_after_503 = retry_after_503,
-                                 .retry_after_rate_limit = retry_after_rate_limit};
+                                 .retry_after_rate_limit = retry_after_rate_limit,
+                                 .rst_stream_code = rst_stream_code};
 }
 
 std::string validate(const fault_config& c) {
@@ -28,7 +41,8 @@ std::string validate(const fault_config& c) {
                                                         {"fail_403", c.fail_403},
                                                         {"fail_500", c.fail_500},
                                                         {"fail_503", c.fail_503},
-                                                        {"drop", c.drop}};
+                                                        {"drop", c.drop},
+                                                        {"rst_stream", c.rst_stream}};
     for (const auto& [name, value] : fractions) {
         if (!(value >= 0 && value <= 1)) {
             return fmt::format("{} must be a fraction between 0 and 1", name);
@@ -73,6 +87,9 @@ std::string to_json(const fault_config& c) {
     w.Key("drop"), w.Double(c.drop);
     w.Key("rate_limit"), w.Uint(c.rate_limit);
     w.Key("retry_after_rate_limit"), w.Int64(c.retry_after_rate_limit.count());
+    w.Key("rst_stream"), w.Double(c.rst_stream);
+    const auto code = to_string(c.rst_stream_code);
+    w.Key("rst_stream_code"), w.String(code.data(), static_cast<rapidjson::SizeType>(code.size()));
     w.EndObject();
     return out.GetString();
 }
@@ -121,6 +138,13 @@ void apply_field(fault_config& c, std::string_view name, const rapidjson::Value&
         c.rate_limit = static_cast<std::uint32_t>(integer_of(v, name, max_u32));
     } else if (name == "retry_after_rate_limit") {
         c.retry_after_rate_limit = seconds{integer_of(v, name, 86400)};
+    } else if (name == "rst_stream") {
+        c.rst_stream = fraction_of(v, name);
+    } else if (name == "rst_stream_code") {
+        if (!v.IsString() ||
+            !parse_stream_reset_code({v.GetString(), v.GetStringLength()}, c.rst_stream_code)) {
+            throw std::invalid_argument("rst_stream_code must be \"refused\" or \"internal\"");
+        }
     } else {
         throw std::invalid_argument(fmt::format("unknown fault setting '{}'", name));
     }
@@ -206,6 +230,7 @@ fault_decision decide_faults(const fault_config& c, fault_rng& rng, bool over_ra
     }
     d.delay = jittered_latency(c.latency, c.latency_jitter, rng);
     d.drop = c.drop > 0 && rng.unit() < c.drop;
+    d.reset_stream = c.rst_stream > 0 && rng.unit() < c.rst_stream;
     return d;
 }
 

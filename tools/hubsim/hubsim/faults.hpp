@@ -11,6 +11,18 @@
 
 namespace nhpush::hubsim {
 
+/** @brief The HTTP/2 error code of an injected RST_STREAM (values are the RFC 9113 codes). */
+enum class stream_reset_code : std::uint32_t {
+    internal_error = 0x2,  ///< INTERNAL_ERROR: the request may have been processed
+    refused_stream = 0x7   ///< REFUSED_STREAM: refused before any processing, safe to retry
+};
+
+/** @brief `refused` or `internal`, as the command line and the admin JSON spell the code. */
+std::string_view to_string(stream_reset_code c) noexcept;
+
+/** @brief Reads `refused` or `internal`; false for anything else. */
+bool parse_stream_reset_code(std::string_view text, stream_reset_code& out) noexcept;
+
 /**
  * @brief The faults hubsim injects. Every field is off at its default.
  *
@@ -32,6 +44,11 @@ struct fault_config {
     double drop = 0;                              ///< fraction of answers cut off mid-response
     std::uint32_t rate_limit = 0;                 ///< requests per second admitted; 0: unlimited
     std::chrono::seconds retry_after_rate_limit{1};  ///< Retry-After of rate-limit 429s
+    /// Fraction of requests answered with RST_STREAM instead of a response (HTTP/1.1: the
+    /// connection is closed unanswered).
+    double rst_stream = 0;
+    /// refused_stream: reset before processing; internal_error: processed, then reset.
+    stream_reset_code rst_stream_code = stream_reset_code::refused_stream;
 
     /// True when no fault of any kind is configured.
     bool none() const noexcept;
@@ -67,6 +84,7 @@ struct fault_decision {
     std::chrono::seconds retry_after{0};  ///< 0: no Retry-After header
     std::chrono::milliseconds delay{0};   ///< wait this long before answering
     bool drop = false;                    ///< cut the answer off and close the connection
+    bool reset_stream = false;            ///< answer with RST_STREAM (rst_stream_code)
 };
 
 /**

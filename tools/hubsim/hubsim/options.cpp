@@ -19,8 +19,9 @@ Usage:
   nhpush-hubsim --listen 127.0.0.1:PORT [--cert FILE --key FILE | --cert-out FILE]
                 (--connection-string CS | --key-name NAME --key KEY)... [options]
 
-Serves the Notification Hubs send REST API over HTTPS (TLS 1.2 and 1.3, HTTP/1.1 keep-alive) on a
-loopback address, checks SAS tokens and requests as the service does, and answers like it. Prints
+Serves the Notification Hubs send REST API over HTTPS (TLS 1.2 and 1.3; HTTP/2 by ALPN, HTTP/1.1
+keep-alive) on a loopback address, checks SAS tokens and requests as the service does, and answers
+like it. Prints
 "listening on HOST:PORT" on stdout once ready; on SIGTERM or SIGINT prints "summary: {stats JSON}"
 and exits 0.
 
@@ -33,6 +34,9 @@ Listening and TLS:
   --cert-out FILE           without --cert: write the certificate generated at start (self-signed,
                             ECDSA P-256, SAN IP:127.0.0.1 and DNS:localhost) to FILE as PEM, for
                             clients to trust (ca_file, NODE_EXTRA_CA_CERTS, curl --cacert)
+  --protocols LIST          protocols served, comma-separated: h2, http1 (default h2,http1). h2 is
+                            chosen by ALPN when the client offers it; clients offering no ALPN
+                            get HTTP/1.1 (and are refused without http1)
   --threads N               worker threads (default: one per core)
   --idle-timeout SECONDS    close a kept-alive connection idle this long (default 240)
 
@@ -61,14 +65,28 @@ Faults (also changeable while running: POST/PATCH /$admin/faults, GET /$admin/fa
   --rate-limit R            admit at most R requests per second (all connections together); answer
                             the rest 429 with Retry-After
   --retry-after-rate-limit SEC  Retry-After of rate-limit 429s (default 1)
+  --rst-stream FRACTION     answer this fraction of requests with RST_STREAM (HTTP/1.1: close the
+                            connection unanswered)
+  --rst-stream-code CODE    refused (REFUSED_STREAM, before processing; the default) or internal
+                            (INTERNAL_ERROR, after processing)
   --seed N                  seed of the fault decisions (default: random)
+
+HTTP/2 (fixed at start):
+  --max-streams N           SETTINGS_MAX_CONCURRENT_STREAMS (default 100, 1..1000000)
+  --goaway-after N          after N streams on a connection send GOAWAY naming the Nth as the
+                            last, answer those, then close (default 0: never)
+  --h2-misbehave MODE       play a broken peer: no-settings (never send SETTINGS, never answer),
+                            huge-headers (answers carry a header block over 64 KiB), zero-window
+                            (initial stream window 0, never a WINDOW_UPDATE), reset-mid-stream
+                            (response HEADERS, then RST_STREAM INTERNAL_ERROR before the body)
 
 Reporting:
   --record FILE             append one JSON line per accepted notification to FILE (truncated at
                             start): time, hub, operation, format, tags or handle(s), payload SHA-256,
                             the X-Nhpush-Id header as client_id, notification id
-  GET /$stats               JSON counters: requests, accepted by format, answers by status, auth
-                            failures, faults, bytes, connections
+  GET /$stats               JSON counters: requests (by protocol), accepted by format, answers by
+                            status, auth failures, faults, bytes, connections, GOAWAYs, stream
+                            resets, max_open_streams
 
   --help                    show this text
   --version                 show the version
@@ -159,6 +177,67 @@ bool apply_fault_option(std::string_view name, std::string_view value, fault_con
         f.rate_limit = static_cast<std::uint32_t>(parse_unsigned(name, value, 0xffffffff));
     } else if (name == "retry-after-rate-limit") {
         f.retry_after_rate_limit = secs();
+    } else if (name == "rst-stream") {
+        f.rst_stream = parse_fraction(name, value);
+    } else if (name == "rst-stream-code") {
+        if (!parse_stream_reset_code(value, f.rst_stream_code)) {
+            throw usage_error(fmt::format("--rst-stream-code needs refused or internal, not '{}'", value));
+        }
+    } else {
+        return false;
+    }
+    return true;
+}
+
+constexpr std::pair<std::string_view, h2_misbehavior> misbehaviors[] = {
+    {"none", h2_misbehavior::none},
+    {"no-settings", h2_misbehavior::no_settings},
+    {"huge-headers", h2_misbehavior::huge_headers},
+    {"zero-window", h2_misbehavior::zero_window},
+    {"reset-mid-stream", h2_misbehavior::reset_mid_stream}};
+
+h2_misbehavior parse_misbehavior(std::string_view text) {
+    for (const auto& [name, mode] : misbehaviors) {
+        if (text == name) {
+            return mode;
+        }
+    }
+    throw usage_error(fmt::format(
+        "--h2-misbehave needs no-settings, huge-headers, zero-window or reset-mid-stream, not '{}'", text));
+}
+
+void parse_protocols(std::string_view text, http2_config& h) {
+    h.serve_h2 = h.serve_http1 = false;
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        const auto item = text.substr(0, comma);
+        if (item == "h2") {
+            h.serve_h2 = true;
+        } else if (item == "http1" || item == "http/1.1") {
+            h.serve_http1 = true;
+        } else {
+            throw usage_error(fmt::format("--protocols takes h2 and http1, comma-separated, not '{}'", item));
+        }
+        text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    }
+    if (!h.serve_h2 && !h.serve_http1) {
+        throw usage_error("--protocols needs at least one of h2, http1");
+    }
+}
+
+/// Applies one HTTP/2 option; false if `name` is not one.
+bool apply_http2_option(std::string_view name, std::string_view value, http2_config& h) {
+    if (name == "protocols") {
+        parse_protocols(value, h);
+    } else if (name == "max-streams") {
+        h.max_streams = static_cast<std::uint32_t>(parse_unsigned(name, value, 1'000'000));
+        if (h.max_streams == 0) {
+            throw usage_error("--max-streams must be between 1 and 1000000");
+        }
+    } else if (name == "goaway-after") {
+        h.goaway_after = static_cast<std::uint32_t>(parse_unsigned(name, value, 0x7fffffff));
+    } else if (name == "h2-misbehave") {
+        h.misbehave = parse_misbehavior(value);
     } else {
         return false;
     }
@@ -190,7 +269,7 @@ bool apply_option(std::string_view name, const std::string& value, hubsim_config
         c.record_file = value;
     } else if (name == "seed") {
         c.seed = parse_unsigned(name, value, UINT64_MAX);
-    } else {
+    } else if (!apply_http2_option(name, value, c.http2)) {
         return apply_fault_option(name, value, c.faults);
     }
     return true;
@@ -274,6 +353,15 @@ command_line parse_command_line(std::span<const std::string> args) {
     }
     check_complete(c, have_listen);
     return out;
+}
+
+std::string_view to_string(h2_misbehavior m) noexcept {
+    for (const auto& [name, mode] : misbehaviors) {
+        if (mode == m) {
+            return name;
+        }
+    }
+    return "none";
 }
 
 std::string_view help_text() noexcept {

@@ -20,6 +20,28 @@ struct usage_error : std::invalid_argument {
     using std::invalid_argument::invalid_argument;
 };
 
+/** @brief A broken HTTP/2 peer hubsim can play, to test a client's defences. */
+enum class h2_misbehavior : std::uint8_t {
+    none,
+    no_settings,       ///< never send SETTINGS (nor anything else), never answer
+    huge_headers,      ///< answer with a header block larger than 64 KiB
+    zero_window,       ///< SETTINGS_INITIAL_WINDOW_SIZE 0 and never a WINDOW_UPDATE
+    reset_mid_stream,  ///< send the response HEADERS, then RST_STREAM INTERNAL_ERROR before the body
+};
+
+/** @brief The HTTP/2 side of hubsim (fixed at start). */
+struct http2_config {
+    bool serve_h2 = true;                             ///< select `h2` when the client offers it by ALPN
+    bool serve_http1 = true;                          ///< serve HTTP/1.1 (ALPN `http/1.1` or none)
+    std::uint32_t max_streams = 100;                  ///< SETTINGS_MAX_CONCURRENT_STREAMS
+    std::uint32_t goaway_after = 0;                   ///< GOAWAY after this many streams; 0: never
+    h2_misbehavior misbehave = h2_misbehavior::none;  ///< a broken peer to play; none by default
+    bool operator==(const http2_config&) const = default;
+};
+
+/** @brief `no-settings`, `huge-headers`, … as the command line spells a misbehavior. */
+std::string_view to_string(h2_misbehavior m) noexcept;
+
 /** @brief Everything nhpush-hubsim runs with. */
 struct hubsim_config {
     std::string listen_host = "127.0.0.1";   ///< a loopback IP address (127.0.0.0/8 or ::1)
@@ -34,6 +56,7 @@ struct hubsim_config {
     unsigned threads = 0;                    ///< worker threads; 0: one per core
     std::string record_file;                 ///< NDJSON record of accepted notifications; empty: none
     std::chrono::seconds idle_timeout{240};  ///< a kept-alive connection idle this long is closed
+    http2_config http2;                      ///< protocols served and HTTP/2 behaviour
 };
 
 /** @brief What the command line asks for. */

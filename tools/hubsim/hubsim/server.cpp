@@ -2,7 +2,9 @@
 
 #include "hubsim/server.hpp"
 
+#include "hubsim/alpn.hpp"
 #include "hubsim/certificate.hpp"
+#include "hubsim/h2_connection.hpp"
 #include "hubsim/service.hpp"
 
 #include <fmt/format.h>
@@ -40,7 +42,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 using namespace std::chrono_literals;
 
 namespace {
@@ -75,12 +76,39 @@ void write_file_atomically(const std::string& path, const std::string& text) {
     std::filesystem::rename(tmp, path);
 }
 
+/// OpenSSL's ALPN callback; `arg` is the http2_config. Without a match, HTTP/1.1 goes on without
+/// ALPN (as for clients that offer none), and an h2-only hub refuses the handshake.
+int select_alpn(SSL*,
+                const unsigned char** out,
+                unsigned char* outlen,
+                const unsigned char* in,
+                unsigned int inlen,
+                void* arg) {
+    const auto& config = *static_cast<const http2_config*>(arg);
+    const auto chosen = choose_alpn({reinterpret_cast<const char*>(in), inlen}, config);
+    if (chosen.empty()) {
+        return config.serve_http1 ? SSL_TLSEXT_ERR_NOACK : SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    *out = reinterpret_cast<const unsigned char*>(chosen.data());
+    *outlen = static_cast<unsigned char>(chosen.size());
+    return SSL_TLSEXT_ERR_OK;
+}
+
+/// The protocol the handshake settled on: h2 only when ALPN selected it.
+std::string_view negotiated_protocol(tls_stream& stream) {
+    const unsigned char* data = nullptr;
+    unsigned int size = 0;
+    SSL_get0_alpn_selected(stream.native_handle(), &data, &size);
+    return {reinterpret_cast<const char*>(data), size};
+}
+
 ssl::context make_tls_context(const hubsim_config& config) {
     ssl::context tls(ssl::context::tls_server);
     tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
     SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
     SSL_CTX_set_max_proto_version(tls.native_handle(), TLS1_3_VERSION);
+    SSL_CTX_set_alpn_select_cb(tls.native_handle(), select_alpn, const_cast<http2_config*>(&config.http2));
     if (!config.cert_file.empty()) {
         try {
             tls.use_certificate_chain_file(config.cert_file);
@@ -178,21 +206,10 @@ asio::awaitable<bool> read_request(tls_stream& stream,
     co_return true;
 }
 
-asio::awaitable<void> serve_connection(tcp::socket socket,
-                                       worker& w,
-                                       ssl::context& tls,
-                                       std::chrono::seconds idle) {
-    beast::error_code ignored;
-    socket.set_option(tcp::no_delay(true), ignored);
-    tls_stream stream(std::move(socket), tls);
+/// Serves HTTP/1.1 requests one after the other until the connection ends.
+asio::awaitable<void> serve_http1(tls_stream& stream, worker& w, std::chrono::seconds idle) {
     auto& tcp = beast::get_lowest_layer(stream);
     auto& stats = w.handler.stats();
-    tcp.expires_after(handshake_timeout);
-    if (auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple); ec) {
-        thread_stats::bump(stats.tls_handshake_failures);
-        co_return;
-    }
-    thread_stats::bump(stats.connections);
     beast::flat_buffer buffer;
     connection_state conn;
     reply rep;
@@ -215,6 +232,9 @@ asio::awaitable<void> serve_connection(tcp::socket socket,
             delay.expires_after(rep.delay);
             co_await delay.async_wait(use_tuple);
         }
+        if (rep.reset) {
+            break;  // HTTP/1.1 has no stream to reset: the connection ends unanswered
+        }
         if (rep.drop) {
             co_await write_half(stream, rep.res);
             break;
@@ -235,6 +255,31 @@ asio::awaitable<void> serve_connection(tcp::socket socket,
             break;
         }
     }
+}
+
+asio::awaitable<void> serve_connection(tcp::socket socket,
+                                       worker& w,
+                                       ssl::context& tls,
+                                       const hubsim_config& config) {
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    tls_stream stream(std::move(socket), tls);
+    auto& tcp = beast::get_lowest_layer(stream);
+    auto& stats = w.handler.stats();
+    tcp.expires_after(handshake_timeout);
+    if (auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple); ec) {
+        thread_stats::bump(stats.tls_handshake_failures);
+        co_return;
+    }
+    thread_stats::bump(stats.connections);
+    if (negotiated_protocol(stream) == alpn_h2) {
+        tcp.expires_never();
+        co_await serve_h2(std::move(stream), w.handler, config.http2, config.idle_timeout);
+        co_return;  // serve_h2 closed the connection
+    }
+    if (config.http2.serve_http1) {
+        co_await serve_http1(stream, w, config.idle_timeout);
+    }
     tcp.socket().shutdown(tcp::socket::shutdown_both, ignored);
     tcp.close();
 }
@@ -242,7 +287,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket,
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor,
                                   std::vector<std::unique_ptr<worker>>& workers,
                                   ssl::context& tls,
-                                  std::chrono::seconds idle) {
+                                  const hubsim_config& config) {
     asio::steady_timer pause(acceptor.get_executor());
     for (std::size_t next = 0;; ++next) {
         auto& w = *workers[next % workers.size()];
@@ -258,7 +303,7 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor,
             co_await pause.async_wait(use_tuple);
             continue;
         }
-        asio::co_spawn(w.ioc, serve_connection(std::move(socket), w, tls, idle), log_session_exception);
+        asio::co_spawn(w.ioc, serve_connection(std::move(socket), w, tls, config), log_session_exception);
     }
 }
 
@@ -274,7 +319,7 @@ int run_server(const hubsim_config& config, std::ostream& out) {
     const unsigned threads =
         config.threads != 0 ? config.threads : std::max(1u, std::thread::hardware_concurrency());
     shared_state shared(config, threads);
-    auto tls = make_tls_context(config);
+    auto tls = make_tls_context(shared.config);
 
     // Order matters for shutdown. A pending accept runs on `control` but holds a socket of a worker's
     // io_context, and sessions on the workers use `tls` and `shared`; locals are destroyed in reverse,
@@ -307,7 +352,7 @@ int run_server(const hubsim_config& config, std::ostream& out) {
         beast::error_code ignored;
         acceptor.close(ignored);
     });
-    asio::co_spawn(control, accept_loop(acceptor, workers, tls, config.idle_timeout), log_session_exception);
+    asio::co_spawn(control, accept_loop(acceptor, workers, tls, shared.config), log_session_exception);
 
     out << "listening on " << shared.authority << std::endl;
     control.run();

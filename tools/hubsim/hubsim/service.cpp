@@ -62,6 +62,7 @@ void request_handler::reset(const request& req, reply& out) const {
     out.delay = milliseconds{0};
     out.close_after = false;
     out.drop = false;
+    out.reset.reset();
     out.res.clear();
     out.res.body().clear();
     out.res.result(http::status::ok);
@@ -82,18 +83,25 @@ void request_handler::handle(const request& req,
         handle_admin(req, out);
     } else {
         thread_stats::bump(stats_.requests);
+        thread_stats::bump(conn.protocol == http_protocol::h2 ? stats_.requests_h2 : stats_.requests_http1);
         ++conn.answered;
         handle_hub(req, conn, now, out);
-        stats_.count_status(out.res.result_int());
+        if (!out.reset) {
+            stats_.count_status(out.res.result_int());
+        }
     }
     out.res.prepare_payload();
 }
 
-void request_handler::reject_too_large(unsigned http_version, system_clock::time_point now, reply& out) {
+void request_handler::reject_too_large(unsigned http_version,
+                                       system_clock::time_point now,
+                                       reply& out,
+                                       http_protocol protocol) {
     request dummy;
     dummy.version(http_version);
     reset(dummy, out);
     thread_stats::bump(stats_.requests);
+    thread_stats::bump(protocol == http_protocol::h2 ? stats_.requests_h2 : stats_.requests_http1);
     answer_error(413, reason_word(413), "The message size cannot be over 64 Kb", now, out);
     stats_.count_status(413);
     out.res.keep_alive(false);
@@ -154,6 +162,14 @@ bool request_handler::apply_faults(connection_state& conn, system_clock::time_po
         stats_.count_fault(fault_counter::dropped);
     } else if (out.close_after) {
         stats_.count_fault(fault_counter::closed);
+    }
+    if (d.reset_stream) {
+        stats_.count_fault(fault_counter::stream_reset);
+        out.reset = f.rst_stream_code;
+        // REFUSED_STREAM promises the request was not processed; INTERNAL_ERROR leaves it open.
+        if (f.rst_stream_code == stream_reset_code::refused_stream) {
+            return true;
+        }
     }
     if (d.status == 0) {
         return false;

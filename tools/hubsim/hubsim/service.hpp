@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace nhpush::hubsim {
@@ -48,10 +49,16 @@ struct reply {
     std::chrono::milliseconds delay{0};  ///< wait before writing (latency fault)
     bool close_after = false;            ///< close without a TLS close_notify after writing
     bool drop = false;                   ///< write only part of the answer, then close
+    /// Answer with RST_STREAM carrying this code instead of `res` (HTTP/1.1: close unanswered).
+    std::optional<stream_reset_code> reset;
 };
+
+/** @brief The HTTP version a connection speaks. */
+enum class http_protocol : std::uint8_t { http1, h2 };
 
 /** @brief What the service remembers about one connection. */
 struct connection_state {
+    http_protocol protocol = http_protocol::http1;
     std::uint64_t answered = 0;  ///< Notification Hubs requests answered on it so far
 };
 
@@ -73,8 +80,11 @@ public:
                 std::chrono::system_clock::time_point now,
                 reply& out);
 
-    /// Answers 413 for a request whose body was too large to read; the connection must close.
-    void reject_too_large(unsigned http_version, std::chrono::system_clock::time_point now, reply& out);
+    /// Answers 413 for a request whose body was too large to read; an HTTP/1.1 connection must close.
+    void reject_too_large(unsigned http_version,
+                          std::chrono::system_clock::time_point now,
+                          reply& out,
+                          http_protocol protocol = http_protocol::http1);
 
     /// This worker's counters.
     thread_stats& stats() noexcept { return stats_; }

@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <string>
 
 namespace nhpush::hubsim {
@@ -17,7 +18,8 @@ constexpr std::string_view fault_names[] = {"throttled_429",
                                             "rate_limited",
                                             "delayed",
                                             "closed",
-                                            "dropped"};
+                                            "dropped",
+                                            "stream_reset"};
 static_assert(std::size(fault_names) == static_cast<std::size_t>(fault_counter::count_));
 
 template <std::size_t N>
@@ -69,6 +71,12 @@ void thread_stats::add_to(stats_snapshot& out) const noexcept {
     out.bytes_sent += bytes_sent.load(r);
     out.connections += connections.load(r);
     out.tls_handshake_failures += tls_handshake_failures.load(r);
+    out.requests_http1 += requests_http1.load(r);
+    out.requests_h2 += requests_h2.load(r);
+    out.connections_h2 += connections_h2.load(r);
+    out.goaways_sent += goaways_sent.load(r);
+    out.streams_reset += streams_reset.load(r);
+    out.max_open_streams = std::max(out.max_open_streams, max_open_streams.load(r));
     add_all(out.accepted_by_format, accepted_by_format);
     add_all(out.by_status, by_status);
     add_all(out.auth_failures, auth_failures);
@@ -125,6 +133,12 @@ std::string to_json(const stats_snapshot& s) {
     key("bytes_sent"), w.Uint64(s.bytes_sent);
     key("connections"), w.Uint64(s.connections);
     key("tls_handshake_failures"), w.Uint64(s.tls_handshake_failures);
+    key("requests_http1"), w.Uint64(s.requests_http1);
+    key("requests_h2"), w.Uint64(s.requests_h2);
+    key("connections_h2"), w.Uint64(s.connections_h2);
+    key("goaways_sent"), w.Uint64(s.goaways_sent);
+    key("streams_reset"), w.Uint64(s.streams_reset);
+    key("max_open_streams"), w.Uint64(s.max_open_streams);
     w.EndObject();
     return out.GetString();
 }

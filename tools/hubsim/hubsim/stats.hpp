@@ -25,6 +25,7 @@ enum class fault_counter : std::uint8_t {
     delayed,
     closed,
     dropped,
+    stream_reset,
     count_
 };
 
@@ -39,6 +40,12 @@ struct stats_snapshot {
     std::uint64_t bytes_sent = 0;
     std::uint64_t connections = 0;             ///< TLS connections established
     std::uint64_t tls_handshake_failures = 0;  ///< connections whose handshake failed
+    std::uint64_t requests_http1 = 0;          ///< of `requests`, those over HTTP/1.1
+    std::uint64_t requests_h2 = 0;             ///< of `requests`, those over HTTP/2
+    std::uint64_t connections_h2 = 0;          ///< of `connections`, those that negotiated h2
+    std::uint64_t goaways_sent = 0;            ///< HTTP/2 GOAWAY frames sent
+    std::uint64_t streams_reset = 0;           ///< HTTP/2 RST_STREAM frames sent (any reason)
+    std::uint64_t max_open_streams = 0;        ///< most HTTP/2 streams open at once on one connection
     std::array<std::uint64_t, std::size(all_formats)> accepted_by_format{};
     std::array<std::uint64_t, 600> by_status{};
     std::array<std::uint64_t, auth_failure_count> auth_failures{};
@@ -56,7 +63,9 @@ struct alignas(64) thread_stats {
     using counter = std::atomic<std::uint64_t>;
 
     counter requests{0}, accepted{0}, bytes_received{0}, bytes_sent{0}, connections{0},
-        tls_handshake_failures{0};
+        tls_handshake_failures{0}, requests_http1{0}, requests_h2{0}, connections_h2{0}, goaways_sent{0},
+        streams_reset{0};
+    counter max_open_streams{0};  ///< a gauge: raise_to(), merged as the maximum
     std::array<counter, std::size(all_formats)> accepted_by_format{};
     std::array<counter, 600> by_status{};
     std::array<counter, auth_failure_count> auth_failures{};
@@ -65,6 +74,12 @@ struct alignas(64) thread_stats {
     /// Adds `n` to a counter of this thread.
     static void bump(counter& c, std::uint64_t n = 1) noexcept {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    /// Raises a gauge of this thread to `n` if it is lower.
+    static void raise_to(counter& c, std::uint64_t n) noexcept {
+        if (c.load(std::memory_order_relaxed) < n) {
+            c.store(n, std::memory_order_relaxed);
+        }
     }
     void count_status(unsigned status) noexcept { bump(by_status[status < 600 ? status : 599]); }
     void count_fault(fault_counter f) noexcept { bump(faults[static_cast<std::size_t>(f)]); }
@@ -91,7 +106,9 @@ private:
  * @brief The GET /$stats document:
  * `{"requests":…,"accepted":…,"accepted_by_format":{"apple":…,…},"answers_by_status":{"201":…},
  *   "auth_failures":…,"auth_failures_by_reason":{"InvalidSignature":…},"faults":{"throttled_429":…,…},
- *   "bytes_received":…,"bytes_sent":…,"connections":…,"tls_handshake_failures":…}`.
+ *   "bytes_received":…,"bytes_sent":…,"connections":…,"tls_handshake_failures":…,
+ *   "requests_http1":…,"requests_h2":…,"connections_h2":…,"goaways_sent":…,"streams_reset":…,
+ *   "max_open_streams":…}`.
  * Statuses and reasons with a zero count are left out; every format and fault is listed.
  */
 std::string to_json(const stats_snapshot& s);
