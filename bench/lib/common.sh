@@ -62,9 +62,23 @@ start_hubsim() {
     hub_stats=1
     make_request
 }
-hub_connections() {
-    curl -sf --cacert "$hub_ca" "https://127.0.0.1:$hub_port/\$stats" |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["connections"])'
+# HTTP/1.1, so that reading the stats adds no h2 connection; it adds one connection, taken off below.
+hub_snapshot() { curl -sf --http1.1 --cacert "$hub_ca" "https://127.0.0.1:$hub_port/\$stats"; }
+# hub_delta SAMPLE BEFORE AFTER: SAMPLE with what hubsim saw between its two /$stats: the
+# connections opened and, from a hubsim that speaks h2, the protocol the requests came in.
+hub_delta() {
+    python3 - "$@" <<'PY'
+import json, sys
+sample, before, after = (json.loads(a) for a in sys.argv[1:4])
+delta = lambda k: after.get(k, 0) - before.get(k, 0)
+sample["connections_opened"] = delta("connections") - 1  # the second snapshot's own
+if "requests_h2" in after:
+    sample["connections_h2_opened"] = delta("connections_h2")
+    h2, h1 = delta("requests_h2"), delta("requests_http1")
+    sample["hub_protocol"] = "h2" if h1 == 0 and h2 else "http/1.1" if h2 == 0 and h1 else \
+        "none" if not h1 + h2 else f"mixed: {h2} h2, {h1} http/1.1"
+print(json.dumps(sample))
+PY
 }
 # hub_faults JSON: changes hubsim's faults while it runs (e.g. '{"latency_ms":10}').
 hub_faults() {
@@ -102,9 +116,10 @@ make_request() {
     status=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$hub_ca" -X POST "${h2load_headers[@]}" \
         --data-binary "@$work/body.json" "https://127.0.0.1:$hub_port$request_path" || true)
     [ "$status" = 201 ] || { echo "bench/run: the hub answered $status to the benchmark request" >&2; exit 1; }
+    if hub_speaks_h2; then hub_h2=1; else hub_h2=0; fi
 }
 
-# hub_speaks_h2: whether the hub picks h2 by ALPN.
+# hub_speaks_h2: whether the hub picks h2 by ALPN (asked once, by make_request: $hub_h2).
 hub_speaks_h2() {
     [ "$(curl -s -o /dev/null --http2 -w '%{http_version}' --cacert "$hub_ca" -X POST "${h2load_headers[@]}" \
         --data-binary "@$work/body.json" "https://127.0.0.1:$hub_port$request_path")" = 2 ]
@@ -132,7 +147,7 @@ print(json.dumps(out))' "$1"
 # latency percentiles from its per-request log. Skipped when the hub does not speak h2.
 run_h2load() {
     local c=$1 n=$2 limit=$3
-    hub_speaks_h2 || { skipped "hub does not speak h2"; return; }
+    [ "$hub_h2" = 1 ] || { skipped "hub does not speak h2"; return; }
     rm -f "$work/h2load.log"
     timeout "$limit" h2load -t1 -c "$c" -m 100 -n "$n" -d "$work/body.json" "${h2load_headers[@]}" \
         --log-file="$work/h2load.log" "https://127.0.0.1:$hub_port$request_path" > "$work/h2load.out" ||
@@ -195,7 +210,7 @@ start_nhpushd() {
 
 # row SCENARIO NAME COMMAND…: runs COMMAND $runs times (each run prints one JSON sample) and appends
 # the median sample, by per_second, to $work/rows.ndjson as row NAME of SCENARIO, with the min and
-# max beside it. Against hubsim each sample also counts the connections the run opened to the hub.
+# max beside it. Against hubsim each sample also says what the hub saw (hub_delta).
 row() {
     local scenario=$1 name=$2 file sample before
     shift 2
@@ -204,10 +219,10 @@ row() {
     mkdir -p "$work/samples"
     : > "$file"
     for _ in $(seq "$runs"); do
-        [ "$hub_stats" = 0 ] || before=$(hub_connections)
+        [ "$hub_stats" = 0 ] || before=$(hub_snapshot)
         "$@" > "$work/sample.json"  # not in $(…): what COMMAND starts must reach the exit trap
         sample=$(< "$work/sample.json")
-        [ "$hub_stats" = 0 ] || sample=$(json_set "$sample" connections_opened=$(( $(hub_connections) - before )))
+        [ "$hub_stats" = 0 ] || sample=$(hub_delta "$sample" "$before" "$(hub_snapshot)")
         echo "$sample" >> "$file"
         [ -z "$(json_get "$sample" skipped)" ] || break  # a skipped row is skipped every time
     done

@@ -54,7 +54,8 @@ def fmt(v, digits=1):
 
 
 def protocol_of(r):
-    return r.get("protocol") or r.get("protocol_configured") or ""
+    """What the hub saw if it says (hubsim), else what the client saw, else what was configured."""
+    return r.get("hub_protocol") or r.get("protocol") or r.get("protocol_configured") or ""
 
 
 for scenario in scenarios:
