@@ -116,6 +116,18 @@ TEST(hubsim_fault_decision, DropFraction) {
     EXPECT_NEAR(dropped, 2500, 200);
 }
 
+TEST(hubsim_fault_decision, RstStreamFraction) {
+    fault_rng rng(8);
+    int reset = 0;
+    for (int i = 0; i < 10'000; ++i) {
+        reset += decide_faults({.rst_stream = 0.3}, rng, false).reset_stream;
+    }
+    EXPECT_NEAR(reset, 3000, 250);
+    // Like a Retry-After, the code alone injects nothing.
+    EXPECT_TRUE(fault_config{.rst_stream_code = stream_reset_code::internal_error}.none());
+    EXPECT_FALSE(fault_config{.rst_stream = 0.1}.none());
+}
+
 TEST(hubsim_fault_decision, CloseAfterCountsAnswersOnAConnection) {
     EXPECT_FALSE(should_close({}, 1000));
     EXPECT_FALSE(should_close({.close_after = 3}, 2));
@@ -163,7 +175,9 @@ TEST(hubsim_fault_json, RoundTripsEveryField) {
                          .close_after = 100,
                          .drop = 0.01,
                          .rate_limit = 500,
-                         .retry_after_rate_limit = 5s};
+                         .retry_after_rate_limit = 5s,
+                         .rst_stream = 0.25,
+                         .rst_stream_code = stream_reset_code::internal_error};
     EXPECT_EQ(parse_fault_json(to_json(c), {}), c);
 }
 
@@ -187,6 +201,9 @@ TEST(hubsim_fault_json, MergesOverABaseAndNamesBadFields) {
     throws_naming(R"({"bogus": 1})", "bogus");
     throws_naming(R"({"fail_429": 0.7, "fail_500": 0.7})", "must not exceed 1");
     throws_naming("[]", "JSON object");
+    throws_naming(R"({"rst_stream": 2})", "rst_stream");
+    throws_naming(R"({"rst_stream_code": "cancel"})", "rst_stream_code");
+    throws_naming(R"({"rst_stream_code": 7})", "rst_stream_code");
 }
 
 TEST(hubsim_fault_settings, WorkersSeeChangesThroughTheVersion) {

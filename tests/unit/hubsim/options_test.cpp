@@ -166,6 +166,59 @@ TEST(hubsim_options, SaysWhatIsWrong) {
     EXPECT_NE(error_of({"--listen"}).find("needs a value"), std::string::npos);
 }
 
+TEST(hubsim_options, Http2Options) {
+    const std::vector<std::string> base{"--listen", "127.0.0.1:0", "--key-name", "k", "--key", "v"};
+    const auto with = [&](std::vector<std::string> more) {
+        auto args = base;
+        args.insert(args.end(), more.begin(), more.end());
+        return args;
+    };
+    EXPECT_EQ(parse(base).config.http2, http2_config{});
+    EXPECT_TRUE(http2_config{}.serve_h2 && http2_config{}.serve_http1);
+    EXPECT_EQ(http2_config{}.max_streams, 100u);
+    const auto c = parse(with({"--protocols",
+                               "h2",
+                               "--max-streams",
+                               "50",
+                               "--goaway-after",
+                               "10",
+                               "--h2-misbehave",
+                               "zero-window",
+                               "--rst-stream",
+                               "0.5",
+                               "--rst-stream-code",
+                               "internal"}))
+                       .config;
+    EXPECT_EQ(c.http2,
+              (http2_config{.serve_h2 = true,
+                            .serve_http1 = false,
+                            .max_streams = 50,
+                            .goaway_after = 10,
+                            .misbehave = h2_misbehavior::zero_window}));
+    EXPECT_EQ(c.faults.rst_stream, 0.5);
+    EXPECT_EQ(c.faults.rst_stream_code, stream_reset_code::internal_error);
+    EXPECT_FALSE(parse(with({"--protocols", "http1"})).config.http2.serve_h2);
+    EXPECT_TRUE(parse(with({"--protocols", "http1,h2"})).config.http2.serve_h2);
+    for (const auto& [mode, name] : {std::pair{h2_misbehavior::no_settings, "no-settings"},
+                                     std::pair{h2_misbehavior::huge_headers, "huge-headers"},
+                                     std::pair{h2_misbehavior::reset_mid_stream, "reset-mid-stream"}}) {
+        EXPECT_EQ(parse(with({"--h2-misbehave", name})).config.http2.misbehave, mode);
+        EXPECT_EQ(to_string(mode), name);
+    }
+    const std::pair<std::vector<std::string>, std::string> bad[] = {
+        {{"--protocols", "h3"}, "--protocols"},
+        {{"--protocols", ","}, "--protocols"},
+        {{"--max-streams", "0"}, "--max-streams"},
+        {{"--max-streams", "1000001"}, "--max-streams"},
+        {{"--goaway-after", "x"}, "--goaway-after"},
+        {{"--rst-stream", "1.5"}, "--rst-stream"},
+        {{"--rst-stream-code", "cancel"}, "--rst-stream-code"},
+        {{"--h2-misbehave", "sometimes"}, "--h2-misbehave"}};
+    for (const auto& [args, name] : bad) {
+        EXPECT_NE(error_of(with(args)).find(name), std::string::npos) << error_of(with(args));
+    }
+}
+
 TEST(hubsim_options, HelpMentionsEveryOption) {
     const auto help = help_text();
     for (const char* option : {"--listen",
@@ -194,6 +247,16 @@ TEST(hubsim_options, HelpMentionsEveryOption) {
                                "--drop",
                                "--rate-limit",
                                "--retry-after-rate-limit",
+                               "--rst-stream",
+                               "--rst-stream-code",
+                               "--protocols",
+                               "--max-streams",
+                               "--goaway-after",
+                               "--h2-misbehave",
+                               "no-settings",
+                               "huge-headers",
+                               "zero-window",
+                               "reset-mid-stream",
                                "--help",
                                "--version"}) {
         EXPECT_NE(help.find(option), std::string_view::npos) << option;

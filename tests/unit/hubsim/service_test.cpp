@@ -105,6 +105,36 @@ TEST_F(hubsim_service, InjectedStatusesComeAfterAuthentication) {
     EXPECT_EQ(stats().accepted, 0u);
 }
 
+TEST_F(hubsim_service, RstStreamRefusedIsNotProcessedInternalIs) {
+    config.faults.rst_stream = 1;
+    start();
+    answer(send());
+    ASSERT_TRUE(out.reset);
+    EXPECT_EQ(*out.reset, stream_reset_code::refused_stream);
+    EXPECT_EQ(stats().accepted, 0u);
+    shared->faults.set({.rst_stream = 1, .rst_stream_code = stream_reset_code::internal_error});
+    EXPECT_EQ(answer(send()), 201u);  // processed, then the session resets instead of answering
+    ASSERT_TRUE(out.reset);
+    EXPECT_EQ(*out.reset, stream_reset_code::internal_error);
+    EXPECT_EQ(stats().accepted, 1u);
+    EXPECT_EQ(stats().faults[static_cast<std::size_t>(fault_counter::stream_reset)], 2u);
+    EXPECT_EQ(stats().by_status[201], 0u);  // a reset is not an answer
+    shared->faults.set({});
+    answer(send());
+    EXPECT_FALSE(out.reset);
+}
+
+TEST_F(hubsim_service, RequestsAreCountedByProtocol) {
+    answer(send());
+    connection_state h2{.protocol = http_protocol::h2};
+    handler->handle(send(), h2, now, out);
+    handler->handle(send(), h2, now, out);
+    handler->reject_too_large(20, now, out, http_protocol::h2);
+    EXPECT_EQ(stats().requests, 4u);
+    EXPECT_EQ(stats().requests_http1, 1u);
+    EXPECT_EQ(stats().requests_h2, 3u);
+}
+
 TEST_F(hubsim_service, DelayDropAndCloseAreHandedToTheSession) {
     config.faults.latency = milliseconds{25};
     config.faults.drop = 1;

@@ -59,12 +59,12 @@ public:
     }
 
     asio::awaitable<void> run() {
+        thread_stats::bump(handler_.stats().connections_h2);
         if (config_.misbehave == h2_misbehavior::no_settings) {
             co_await read_loop(shared_from_this(), false);
             close();
             co_return;
         }
-        thread_stats::bump(handler_.stats().connections_h2);
         asio::co_spawn(stream_.get_executor(), read_loop(shared_from_this(), true), asio::detached);
         if (co_await write_loop() == ending::graceful && !reader_done_) {
             beast::error_code ignored;

@@ -51,6 +51,7 @@ struct h2_session::stream {
     request req;
     std::size_t header_bytes = 0;
     bool too_large = false;
+    bool has_body = false;
     response res;
     std::size_t body_sent = 0;
     answer_mode mode = answer_mode::whole;
@@ -61,8 +62,13 @@ struct h2_session::callbacks {
     static h2_session& self(void* user_data) noexcept { return *static_cast<h2_session*>(user_data); }
 
     static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-        if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+        if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+            return 0;
+        }
+        try {
             self(user_data).on_begin_request(frame->hd.stream_id);
+        } catch (const std::exception&) {
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
         }
         return 0;
     }
@@ -83,20 +89,29 @@ struct h2_session::callbacks {
         if (s->header_bytes > h2_max_header_list) {
             return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // RST_STREAM INTERNAL_ERROR
         }
-        const std::string_view n(reinterpret_cast<const char*>(name), namelen);
-        const std::string_view v(reinterpret_cast<const char*>(value), valuelen);
-        if (n == ":method") {
-            s->req.method_string(v);
-        } else if (n == ":path") {
-            s->req.target(v);
-        } else if (n == ":authority") {
-            if (s->req.find(http::field::host) == s->req.end()) {
-                s->req.set(http::field::host, v);
-            }
-        } else if (!n.starts_with(':')) {
-            s->req.insert(n, v);
+        try {
+            add_field(s->req,
+                      {reinterpret_cast<const char*>(name), namelen},
+                      {reinterpret_cast<const char*>(value), valuelen});
+        } catch (const std::exception&) {
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // no exception may cross nghttp2's C frames
         }
         return 0;
+    }
+
+    /// One request header field into the beast request the service reads.
+    static void add_field(request& req, std::string_view name, std::string_view value) {
+        if (name == ":method") {
+            req.method_string(value);
+        } else if (name == ":path") {
+            req.target(value);
+        } else if (name == ":authority") {
+            if (req.find(http::field::host) == req.end()) {
+                req.set(http::field::host, value);
+            }
+        } else if (!name.starts_with(':')) {
+            req.insert(name, value);
+        }
     }
 
     static int on_data_chunk(nghttp2_session*,
@@ -109,13 +124,16 @@ struct h2_session::callbacks {
         if (s == nullptr || s->too_large) {
             return 0;
         }
-        auto& body = s->req.body();
-        if (body.size() + len > h2_max_request_body) {
+        s->has_body = true;
+        auto& session = self(user_data);
+        if (s->req.body().size() + len > h2_max_request_body ||
+            session.buffered_body_ + len > h2_max_connection_body) {
             s->too_large = true;
-            std::string().swap(body);  // release it: the rest is only counted by flow control
+            session.release_body(*s);  // the rest is only counted by flow control
             return 0;
         }
-        body.append(reinterpret_cast<const char*>(data), len);
+        s->req.body().append(reinterpret_cast<const char*>(data), len);
+        session.buffered_body_ += len;
         return 0;
     }
 
@@ -123,9 +141,21 @@ struct h2_session::callbacks {
         const bool ends_request = (frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) &&
                                   (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
         auto& session = self(user_data);
-        if (auto* s = session.find(frame->hd.stream_id); ends_request && s != nullptr) {
-            session.owner_.on_request(s->id, s->req, s->too_large);
+        auto* s = session.find(frame->hd.stream_id);
+        if (!ends_request || s == nullptr) {
+            return 0;
         }
+        // zero_window: a body sent before the client saw SETTINGS (legal within the default
+        // window) is held too, so that no request with a body is ever answered.
+        if (s->has_body && session.config_.misbehave == h2_misbehavior::zero_window) {
+            return 0;
+        }
+        try {
+            session.owner_.on_request(s->id, s->req, s->too_large);
+        } catch (const std::exception&) {
+            return NGHTTP2_ERR_CALLBACK_FAILURE;  // out of memory or similar: end the connection
+        }
+        session.release_body(*s);  // the owner has taken what it needs
         return 0;
     }
 
@@ -154,9 +184,12 @@ struct h2_session::callbacks {
 
     static int on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t, void* user_data) {
         auto& session = self(user_data);
-        if (session.destroying_ || session.streams_.erase(stream_id) == 0) {
+        auto* s = session.destroying_ ? nullptr : session.find(stream_id);
+        if (s == nullptr) {
             return 0;
         }
+        session.release_body(*s);
+        session.streams_.erase(stream_id);
         session.owner_.on_stream_closed(stream_id);
         return 0;
     }
@@ -237,6 +270,12 @@ h2_session::stream* h2_session::find(std::int32_t id) noexcept {
 }
 
 void h2_session::on_begin_request(std::int32_t id) {
+    if (config_.goaway_after != 0 && streams_begun_ >= config_.goaway_after) {
+        // Past the GOAWAY's last stream (it may not be on the wire yet, so nghttp2 still takes
+        // streams): refuse, which tells the client it was not processed, as the GOAWAY will.
+        nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+        return;
+    }
     auto s = std::make_unique<stream>();
     s->id = id;
     s->req.version(20);
@@ -246,6 +285,11 @@ void h2_session::on_begin_request(std::int32_t id) {
         // Streams after this one are ignored by nghttp2; this one and those before are answered.
         nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR, nullptr, 0);
     }
+}
+
+void h2_session::release_body(stream& s) noexcept {
+    buffered_body_ -= s.req.body().size();
+    std::string().swap(s.req.body());
 }
 
 bool h2_session::receive(const std::uint8_t* data, std::size_t size) {

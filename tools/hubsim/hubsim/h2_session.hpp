@@ -19,6 +19,11 @@ namespace nhpush::hubsim {
 
 /** @brief Request bodies over this size are discarded and answered 413 (as on HTTP/1.1). */
 inline constexpr std::size_t h2_max_request_body = 1024 * 1024;
+/** @brief Request bodies being received on one connection, together, are held to this size: a
+ * stream whose body would pass it is answered 413 as if its body were over h2_max_request_body.
+ * At most max_streams × 64 KiB of acceptable bodies are ever in flight, so only oversized ones
+ * can reach it. */
+inline constexpr std::size_t h2_max_connection_body = 8 * 1024 * 1024;
 /** @brief A request header block over this size (RFC 7541 sizes) resets the stream; advertised as
  * SETTINGS_MAX_HEADER_LIST_SIZE. */
 inline constexpr std::size_t h2_max_header_list = 64 * 1024;
@@ -49,7 +54,8 @@ protected:
  * into the same `request` type the HTTP/1.1 path reads, answers sent from hubsim's `response`.
  *
  * Memory per connection is bounded: at most max_streams streams, each with a header block of at
- * most h2_max_header_list and a body of at most h2_max_request_body.
+ * most h2_max_header_list, and request bodies of at most h2_max_request_body each and
+ * h2_max_connection_body together (a body is let go once its request is handed over).
  * Not thread-safe: one connection, one thread.
  */
 class h2_session {
@@ -84,6 +90,7 @@ private:
     struct callbacks;
 
     stream* find(std::int32_t id) noexcept;
+    void release_body(stream& s) noexcept;
     void on_begin_request(std::int32_t id);
 
     const http2_config config_;
@@ -92,6 +99,7 @@ private:
     nghttp2_session* session_ = nullptr;
     std::unordered_map<std::int32_t, std::unique_ptr<stream>> streams_;
     std::uint64_t streams_begun_ = 0;
+    std::size_t buffered_body_ = 0;  ///< bytes of request bodies held now, over all streams
     bool must_close_ = false;
     bool destroying_ = false;
 };

@@ -21,9 +21,8 @@ Usage:
 
 Serves the Notification Hubs send REST API over HTTPS (TLS 1.2 and 1.3; HTTP/2 by ALPN, HTTP/1.1
 keep-alive) on a loopback address, checks SAS tokens and requests as the service does, and answers
-like it. Prints
-"listening on HOST:PORT" on stdout once ready; on SIGTERM or SIGINT prints "summary: {stats JSON}"
-and exits 0.
+like it. Prints "listening on HOST:PORT" on stdout once ready; on SIGTERM or SIGINT prints
+"summary: {stats JSON}" and exits 0.
 
 Listening and TLS:
   --listen HOST:PORT        loopback address to serve (127.0.0.1, another 127.x.y.z, [::1] or
@@ -77,8 +76,9 @@ HTTP/2 (fixed at start):
                             last, answer those, then close (default 0: never)
   --h2-misbehave MODE       play a broken peer: no-settings (never send SETTINGS, never answer),
                             huge-headers (answers carry a header block over 64 KiB), zero-window
-                            (initial stream window 0, never a WINDOW_UPDATE), reset-mid-stream
-                            (response HEADERS, then RST_STREAM INTERNAL_ERROR before the body)
+                            (initial stream window 0, never a WINDOW_UPDATE, so requests with a
+                            body are never answered), reset-mid-stream (response HEADERS, then
+                            RST_STREAM INTERNAL_ERROR before the body)
 
 Reporting:
   --record FILE             append one JSON line per accepted notification to FILE (truncated at

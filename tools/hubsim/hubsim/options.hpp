@@ -25,7 +25,7 @@ enum class h2_misbehavior : std::uint8_t {
     none,
     no_settings,       ///< never send SETTINGS (nor anything else), never answer
     huge_headers,      ///< answer with a header block larger than 64 KiB
-    zero_window,       ///< SETTINGS_INITIAL_WINDOW_SIZE 0 and never a WINDOW_UPDATE
+    zero_window,       ///< SETTINGS_INITIAL_WINDOW_SIZE 0, never a WINDOW_UPDATE; bodies never answered
     reset_mid_stream,  ///< send the response HEADERS, then RST_STREAM INTERNAL_ERROR before the body
 };
 
