@@ -4,7 +4,11 @@
 #include "bench_report.hpp"
 #include "load_plan.hpp"
 
+#include <nhpush/notification_hub.hpp>
+
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace nhpush::bench {
 
@@ -14,12 +18,21 @@ struct direct_options {
     std::string connection_string;
     std::string hub;
     std::string ca_file;
-    std::size_t connections = 64;
+    hub_protocol protocol = hub_protocol::automatic;
+    std::size_t max_connections = 64;
+    std::size_t max_streams = 100;  ///< per HTTP/2 connection
     std::size_t threads = 0;
     std::size_t window = 4096;  ///< notifications outstanding at most (closed loop)
 };
 
 run_report run_direct(const direct_options& o);
+
+/// "auto", "h2" or "http1": the names --protocol takes (and nhpushd's `protocol` key).
+std::string_view to_string(hub_protocol p) noexcept;
+std::optional<hub_protocol> parse_protocol(std::string_view name) noexcept;
+
+/// "h2" or "http/1.1" for the HTTP version of a response (20, 11), else "unknown".
+std::string_view protocol_of_http_version(unsigned version) noexcept;
 
 /// nhpush-bench daemon: through nhpushd's Unix socket, as applications submit.
 struct daemon_options {

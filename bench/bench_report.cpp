@@ -61,6 +61,12 @@ std::string to_json(const run_report& r) {
     };
     w.StartObject();
     text("mode", r.mode);
+    if (!r.protocol_requested.empty()) {
+        text("protocol_requested", r.protocol_requested);
+        text("protocol", r.protocol);
+        count("max_connections", r.max_connections);
+        count("max_streams", r.max_streams);
+    }
     count("count", r.count);
     count("ok", r.ok);
     count("failed", r.failed);
@@ -104,6 +110,13 @@ std::string to_json(const run_report& r) {
 std::string to_table(const run_report& r) {
     const auto latency = summarize_latency(r);
     std::string s = fmt::format("mode        {}\n", r.mode);
+    if (!r.protocol_requested.empty()) {
+        s += fmt::format("protocol    {} (asked for {}; at most {} connections, {} streams each)\n",
+                         r.protocol,
+                         r.protocol_requested,
+                         r.max_connections,
+                         r.max_streams);
+    }
     if (r.offered_rate > 0) {
         s += fmt::format("offered     {:.0f} notifications/s (fixed rate)\n", r.offered_rate);
     }

@@ -17,6 +17,10 @@ struct latency_summary {
 
 struct run_report {
     std::string mode;
+    std::string protocol_requested;   ///< direct mode: --protocol
+    std::string protocol;             ///< direct mode: what the hub's answers came in ("h2", "http/1.1")
+    std::size_t max_connections = 0;  ///< direct mode: the pool's bounds (0: not applicable)
+    std::size_t max_streams = 0;
     std::uint64_t count = 0;           ///< notifications submitted or refused
     std::uint64_t ok = 0;              ///< the hub answered 201
     std::uint64_t failed = 0;          ///< count - ok

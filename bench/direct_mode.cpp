@@ -161,7 +161,7 @@ private:
 // Opens the connections before the clock starts, as a long-running sender has them open:
 // 2 notifications per connection, sent and awaited, not counted.
 void warm_up(notification_hub& hub, const direct_options& o) {
-    const auto n = static_cast<std::ptrdiff_t>(2 * o.connections);
+    const auto n = static_cast<std::ptrdiff_t>(2 * o.max_connections);
     std::latch done(n);
     const auto prototype = sample_notification(o.load);
     for (std::ptrdiff_t i = 0; i < n; ++i) {
@@ -181,20 +181,85 @@ void measure(Loop& loop, const direct_options& o, run_report& report) {
     report.cpu_seconds = read_process_usage().cpu_seconds - cpu_before;
 }
 
+// The HTTP version the hub's answers came in, seen through on_exchange: the row says which
+// protocol was used, not only which was asked for. One relaxed load per answer once it is known.
+class protocol_seen {
+public:
+    void record(unsigned version) {
+        const auto first = first_.load(std::memory_order_relaxed);
+        if (first == version) {
+            return;
+        }
+        unsigned none = 0;
+        if (!first_.compare_exchange_strong(none, version) && none != version) {
+            mixed_.store(true, std::memory_order_relaxed);
+        }
+    }
+    std::string name() const {
+        const auto first = first_.load();
+        return mixed_.load() ? "mixed" : std::string(protocol_of_http_version(first));
+    }
+
+private:
+    std::atomic<unsigned> first_{0};
+    std::atomic<bool> mixed_{false};
+};
+
 }  // namespace
+
+std::string_view to_string(hub_protocol p) noexcept {
+    switch (p) {
+        case hub_protocol::h2:
+            return "h2";
+        case hub_protocol::http1:
+            return "http1";
+        case hub_protocol::automatic:
+            break;
+    }
+    return "auto";
+}
+
+std::optional<hub_protocol> parse_protocol(std::string_view name) noexcept {
+    for (const auto p : {hub_protocol::automatic, hub_protocol::h2, hub_protocol::http1}) {
+        if (name == to_string(p)) {
+            return p;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string_view protocol_of_http_version(unsigned version) noexcept {
+    switch (version) {
+        case 20:
+            return "h2";
+        case 11:
+            return "http/1.1";
+        default:
+            return "unknown";
+    }
+}
 
 run_report run_direct(const direct_options& o) {
     const bool fixed_rate = o.load.rate > 0;
+    protocol_seen seen;
     hub_client_config config;
-    config.max_connections = o.connections;
+    config.protocol = o.protocol;
+    config.max_connections = o.max_connections;
+    config.max_streams = o.max_streams;
     config.ca_file = o.ca_file;
     config.queue_capacity =
-        std::max<std::size_t>(2 * o.connections, fixed_rate ? o.load.count : o.window) + 1;
+        std::max<std::size_t>(2 * o.max_connections, fixed_rate ? o.load.count : o.window) + 1;
+    config.on_exchange = [&seen](const hub_request&, const hub_response_message& answer) {
+        seen.record(answer.version());
+    };
     worker_pool pool(o.threads);
     notification_hub hub(pool, o.connection_string, o.hub, config);
 
     run_report report;
     report.mode = "direct";
+    report.protocol_requested = to_string(o.protocol);
+    report.max_connections = o.max_connections;
+    report.max_streams = o.max_streams;
     report.offered_rate = o.load.rate;
     std::map<std::string, std::uint64_t> failures;
     warm_up(hub, o);
@@ -210,6 +275,7 @@ run_report run_direct(const direct_options& o) {
         failures = loop.failures();
     }
     hub.stop(std::chrono::seconds{5});
+    report.protocol = seen.name();
     std::erase_if(report.latencies_ms, [](double v) { return v < 0; });
     report.ok = report.latencies_ms.size();
     report.failed = report.count - report.ok;

@@ -24,7 +24,11 @@ CONNECTION (direct): --connection-string CS | --connection-string-file F | $NH_C
 direct options:
   --hub NAME            the hub
   --ca-file F           trust the CAs in F (e.g. nhpush-hubsim's certificate)
-  --connections K       keep-alive TLS connections (default 64)
+  --protocol P          auto (default: h2 if the hub offers it, else HTTP/1.1), h2 or http1; the
+                        report says which protocol the hub's answers came in
+  --max-connections K   TLS connections at most, opened as the load needs them (default 64)
+  --connections K       the same as --max-connections (the older name)
+  --max-streams S       requests in flight per HTTP/2 connection at most (default 100)
   --threads T           worker threads (default: one per core)
   --window W            notifications outstanding at most, closed loop (default 4096)
 daemon options:
@@ -51,19 +55,19 @@ load options (both modes):
   --no-progress         no progress bar (it is drawn only on a terminal anyway)
 
 Before the clock starts, each mode opens its connections by sending notifications it does not
-count: direct 2 a connection, daemon one batch of 256 (none with --submit-only).
+count: direct 2 a connection, daemon one batch of 256 (none with --submit-only), awaited up to a
+minute (or the time limit, if longer), so that none of them is sent during the measurement.
 )TXT";
 
 // The value of `--name`, or `fallback`: all of its text read by `parse` (std::stoull, std::stod)
 // and accepted by `valid`, else a usage error saying it is not `what`.
 template <class T, class Parse, class Valid>
-T option_value(nhpush::cli::args& a,
+T option_value(const std::optional<std::string>& v,
                std::string_view name,
                T fallback,
                Parse parse,
                Valid valid,
                std::string_view what) {
-    const auto v = a.take(name);
     if (!v) {
         return fallback;
     }
@@ -78,9 +82,9 @@ T option_value(nhpush::cli::args& a,
     throw nhpush::cli::usage_error(fmt::format("--{} '{}' is not {}", name, *v, what));
 }
 
-std::uint64_t number(nhpush::cli::args& a, std::string_view name, std::uint64_t fallback) {
+std::uint64_t number(const std::optional<std::string>& value, std::string_view name, std::uint64_t fallback) {
     return option_value<std::uint64_t>(
-        a,
+        value,
         name,
         fallback,
         [](const std::string& t, std::size_t* used) { return std::stoull(t, used); },
@@ -88,9 +92,13 @@ std::uint64_t number(nhpush::cli::args& a, std::string_view name, std::uint64_t 
         "a whole number");
 }
 
+std::uint64_t number(nhpush::cli::args& a, std::string_view name, std::uint64_t fallback) {
+    return number(a.take(name), name, fallback);
+}
+
 double positive_number(nhpush::cli::args& a, std::string_view name) {
     return option_value<double>(
-        a,
+        a.take(name),
         name,
         0.0,
         [](const std::string& t, std::size_t* used) { return std::stod(t, used); },
@@ -128,7 +136,25 @@ nhpush::bench::run_report run_direct(nhpush::cli::args& a) {
         throw nhpush::cli::usage_error("--hub is required");
     }
     o.ca_file = a.take("ca-file").value_or("");
-    o.connections = number(a, "connections", o.connections);
+    if (const auto p = a.take("protocol")) {
+        const auto protocol = nhpush::bench::parse_protocol(*p);
+        if (!protocol) {
+            throw nhpush::cli::usage_error(fmt::format("--protocol '{}' is not auto, h2 or http1", *p));
+        }
+        o.protocol = *protocol;
+    }
+    // --connections is the older name of --max-connections; giving both is a mistake.
+    const auto old_name = a.take("connections");
+    const auto new_name = a.take("max-connections");
+    if (old_name && new_name) {
+        throw nhpush::cli::usage_error("--connections is --max-connections: give one of them");
+    }
+    o.max_connections = old_name ? number(old_name, "connections", o.max_connections)
+                                 : number(new_name, "max-connections", o.max_connections);
+    o.max_streams = number(a, "max-streams", o.max_streams);
+    if (o.max_connections == 0 || o.max_streams == 0) {
+        throw nhpush::cli::usage_error("--max-connections and --max-streams must be at least 1");
+    }
     o.threads = number(a, "threads", 0);
     o.window = std::max<std::uint64_t>(1, number(a, "window", o.window));
     o.load = read_load(a);
