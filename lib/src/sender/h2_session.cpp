@@ -149,6 +149,7 @@ struct h2_client_session::callbacks {
             if (!s.ignore_block) {
                 s.got_final = true;
                 s.response.result(status);
+                s.response.version(20);  // HTTP/2, for whoever shows the answer (nhpush direct --debug)
             }
         } else if (!s.ignore_block && !name.starts_with(':')) {
             s.response.insert(name, value);
