@@ -119,6 +119,16 @@ shard& hub_sender::pick_shard() noexcept {
     return second.outstanding() < first.outstanding() ? second : first;
 }
 
+shard* hub_sender::busiest_shard() noexcept {
+    shard* busiest = nullptr;
+    for (auto& s : shards_) {
+        if (busiest == nullptr || s->ready_count() > busiest->ready_count()) {
+            busiest = s.get();
+        }
+    }
+    return shards_.size() > 1 ? busiest : nullptr;
+}
+
 void hub_sender::pause_until(steady::time_point until) {
     auto current = paused_until_.load(std::memory_order_relaxed);
     const auto wanted = until.time_since_epoch().count();

@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 namespace nhpush::detail {
@@ -134,6 +135,7 @@ std::optional<work_item> shard::try_take() {
     work_item item = std::move(ready_.front());
     ready_.pop_front();
     update_oldest();
+    publish_outstanding();
     return item;
 }
 
@@ -141,9 +143,48 @@ asio::awaitable<void> shard::wait_for_work(hub_connection& c, steady::time_point
     if (!ready_.empty() || closing_) {
         co_return;
     }
+    steal_work();
     idle_.push_back(&c);
     co_await c.sleep_until(until);
     std::erase(idle_, &c);
+}
+
+void shard::steal_work() {
+    if (stealing_) {
+        return;
+    }
+    shard* victim = owner_.busiest_shard();
+    if (victim == nullptr || victim == this || victim->ready_count() == 0) {
+        return;
+    }
+    stealing_ = true;
+    // The posted work holds the sender, so neither shard is gone when it runs.
+    asio::post(victim->context(),
+               [victim, thief = this, keep_alive = owner_.shared_from_this()] { victim->give_work(*thief); });
+}
+
+void shard::give_work(shard& thief) {
+    // Half, at most 1000: enough to even out, and it leaves this shard's connections work too.
+    const std::size_t n = std::min<std::size_t>((ready_.size() + 1) / 2, 1000);
+    std::vector<work_item> given;
+    given.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        given.push_back(std::move(ready_.back()));
+        ready_.pop_back();
+    }
+    update_oldest();
+    publish_outstanding();
+    asio::post(thief.context(),
+               [&thief, given = std::move(given), keep_alive = owner_.shared_from_this()]() mutable {
+                   thief.receive_work(std::move(given));
+               });
+}
+
+void shard::receive_work(std::vector<work_item> items) {
+    stealing_ = false;
+    for (auto& item : items) {
+        push(std::move(item));
+    }
 }
 
 void shard::retry_later(work_item item, steady::duration delay) {

@@ -80,6 +80,17 @@ public:
     bool closing() const noexcept { return closing_; }
     /// Fails everything queued with shutting_down and ends the connections.
     void close();
+    /// @name Work stealing: a shard whose connections wait for work takes some of another's queue,
+    /// so that a shard whose connections are slow or down does not strand its queue.
+    /// @{
+    /// Ready to send here now (published for other threads).
+    std::size_t ready_count() const noexcept { return ready_count_.load(std::memory_order_relaxed); }
+    /// On this shard's thread: hands up to half the ready queue to `thief` (on its thread).
+    void give_work(shard& thief);
+    /// On this shard's thread: what another shard gave (possibly nothing).
+    void receive_work(std::vector<work_item> items);
+    /// @}
+
     /// Queued or in flight here: submit() sends new work to the less loaded of two shards.
     std::size_t outstanding() const noexcept { return outstanding_.load(std::memory_order_relaxed); }
     steady::time_point oldest_enqueued() const noexcept {
@@ -97,7 +108,10 @@ private:
     void update_oldest();
     void publish_outstanding() noexcept {
         outstanding_.store(ready_.size() + delayed_.size() + in_flight_, std::memory_order_relaxed);
+        ready_count_.store(ready_.size(), std::memory_order_relaxed);
     }
+    /// Asks the shard with the most ready work for some, once at a time.
+    void steal_work();
 
     hub_sender& owner_;
     boost::asio::io_context& ioc_;
@@ -114,6 +128,8 @@ private:
     token_bucket bucket_;
     std::mt19937_64 rng_{std::random_device{}()};
     std::atomic<std::size_t> outstanding_{0};
+    std::atomic<std::size_t> ready_count_{0};
+    bool stealing_ = false;  // a steal_work() request is under way
     std::atomic<steady::rep> oldest_enqueued_{0};
     bool closing_ = false;
 };
