@@ -82,8 +82,10 @@ constexpr bool fits(unit u) {
     }
 }
 
+// constexpr rather than consteval (clang 14 rejects a consteval call on a parameter inside another
+// consteval function); `table` is constexpr, so a unit that does not fit still fails to compile.
 template <auto... Members>
-consteval hub_setting entry(std::string_view key, unit u, std::string_view description) {
+constexpr hub_setting entry(std::string_view key, unit u, std::string_view description) {
     if (!fits<member_type<Members...>>(u)) {
         throw "the unit does not fit the member's type";
     }
@@ -94,7 +96,7 @@ consteval hub_setting entry(std::string_view key, unit u, std::string_view descr
 }
 
 template <auto... Members>
-consteval hub_setting number(
+constexpr hub_setting number(
     std::string_view key, unit u, std::int64_t min, std::int64_t max, std::string_view description) {
     auto s = entry<Members...>(key, u, description);
     s.min = min;
