@@ -31,9 +31,6 @@ run_report run_direct(const direct_options& o);
 std::string_view to_string(hub_protocol p) noexcept;
 std::optional<hub_protocol> parse_protocol(std::string_view name) noexcept;
 
-/// "h2" or "http/1.1" for the HTTP version of a response (20, 11), else "unknown".
-std::string_view protocol_of_http_version(unsigned version) noexcept;
-
 /// nhpush-bench daemon: through nhpushd's Unix socket, as applications submit.
 struct daemon_options {
     load_options load;
