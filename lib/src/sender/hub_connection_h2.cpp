@@ -47,6 +47,12 @@ asio::awaitable<hub_connection::serve_end> hub_connection::serve_h2() {
     while (reading_) {
         co_await reader_exit_.async_wait(use_tuple);
     }
+    // Answers that came with the last bytes read count: failing them would resend what the hub has.
+    std::vector<h2_event> last;
+    session_->take_events(last);
+    for (auto& e : last) {
+        on_h2_event(e);
+    }
     end_streams(shard_.closing() ? "" : "the connection to the hub was lost");
     session_.reset();
     co_return shard_.closing() ? serve_end::stop : end;
@@ -98,6 +104,10 @@ asio::awaitable<bool> hub_connection::await_settings() {
     const auto give_up_at = steady::now() + sender_.config().timeouts.handshake;
     while (!session_->settings_received()) {
         if (!co_await flush_h2() || !reading_ || shard_.closing()) {
+            connect_error_detail_ = fmt::format("{}:{} closed the connection before its HTTP/2 SETTINGS: {}",
+                                                sender_.endpoint().host,
+                                                sender_.endpoint().port,
+                                                read_error_ ? read_error_.message() : "write failed");
             co_return false;
         }
         if (steady::now() >= give_up_at) {
