@@ -436,6 +436,7 @@ void hub_connection::conclude(item_in_hand& item,
     const auto d = decide_after(end,
                                 &answer,
                                 {.attempts_before = r.attempts,
+                                 .free_resends_before = item->free_resends,
                                  .retry = sender_.config().retry,
                                  .now = now,
                                  .deadline = item->deadline,
@@ -451,6 +452,7 @@ void hub_connection::conclude(item_in_hand& item,
             item.finish(d.error);
             break;
         case send_decision::action::resend_now:
+            ++item->free_resends;
             sender_stats::bump(sender_.stats().resent_after_close);
             shard_.push_front(item.release());
             break;

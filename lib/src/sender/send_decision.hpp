@@ -20,7 +20,9 @@ enum class request_end {
     answered,
     /// The hub cannot have processed it: HTTP/2 REFUSED_STREAM, a stream above a GOAWAY's last
     /// stream id, or a kept-alive HTTP/1.1 connection closed before any byte of the answer. Sent
-    /// again at once without counting an attempt: no duplicate is possible.
+    /// again at once without counting an attempt (no duplicate is possible), up to
+    /// max_free_resends times; after that each counts as a failed attempt, so that a hub refusing
+    /// everything is not sent the notification at full speed until its deadline.
     not_processed,
     /// It failed on the wire (I/O error, stream reset, no answer in time, answer too large): the hub
     /// may or may not have it. Counts an attempt and is retried.
@@ -46,9 +48,13 @@ struct send_decision {
     bool attempt = false;
 };
 
+/// Resends without an attempt a notification gets at most.
+inline constexpr int max_free_resends = 3;
+
 /// What the rule needs to know about the notification and the hub.
 struct send_context {
-    int attempts_before = 0;  ///< attempts made before this request
+    int attempts_before = 0;      ///< attempts made before this request
+    int free_resends_before = 0;  ///< not_processed resends before this request
     const retry_config& retry;
     steady::time_point now;
     steady::time_point deadline;  ///< the notification's

@@ -43,6 +43,7 @@ struct work_item {
     handler_slot completion;
     steady::time_point enqueued_at;
     steady::time_point deadline;
+    int free_resends = 0;                         // resent without an attempt: the hub had not processed it
     std::unique_ptr<send_result> partial_result;  // see result()
 
     /// The result so far, filled as attempts come back. Allocated at the first use, so a queued

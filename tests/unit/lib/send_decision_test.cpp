@@ -14,9 +14,13 @@ const steady::time_point t0{steady::duration{1'000'000'000'000}};
 const retry_config retry{
     .max_attempts = 3, .backoff_base = 100ms, .backoff_cap = 5'000ms, .throttle_default_pause = 2'000ms};
 
-send_context at(int attempts_before, steady::time_point deadline = t0 + 1h) {
-    return {
-        .attempts_before = attempts_before, .retry = retry, .now = t0, .deadline = deadline, .jitter = 0.5};
+send_context at(int attempts_before, steady::time_point deadline = t0 + 1h, int free_resends_before = 0) {
+    return {.attempts_before = attempts_before,
+            .free_resends_before = free_resends_before,
+            .retry = retry,
+            .now = t0,
+            .deadline = deadline,
+            .jitter = 0.5};
 }
 
 hub_response answer(response_kind kind,
@@ -102,4 +106,19 @@ TEST(send_decision, a_failure_on_the_wire_or_a_failed_connect_costs_an_attempt) 
         EXPECT_EQ(d.delay, backoff_delay(retry, 1, std::nullopt, 0.5));
         EXPECT_EQ(decide_after(end, nullptr, at(2)).error, errc::retries_exhausted);
     }
+}
+
+TEST(send_decision, a_hub_that_keeps_refusing_costs_attempts_after_a_few_free_resends) {
+    // Without a bound, a hub answering REFUSED_STREAM to everything would get the notification
+    // again at full speed until its deadline.
+    for (int free = 0; free < max_free_resends; ++free) {
+        EXPECT_EQ(decide_after(request_end::not_processed, nullptr, at(0, t0 + 1h, free)).what,
+                  action::resend_now);
+    }
+    const auto counted = decide_after(request_end::not_processed, nullptr, at(0, t0 + 1h, max_free_resends));
+    EXPECT_EQ(counted.what, action::retry_later);
+    EXPECT_TRUE(counted.attempt);
+    EXPECT_GT(counted.delay, 0ms);
+    EXPECT_EQ(decide_after(request_end::not_processed, nullptr, at(2, t0 + 1h, max_free_resends)).error,
+              errc::retries_exhausted);
 }
