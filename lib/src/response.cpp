@@ -117,13 +117,14 @@ std::string notification_id_from_location(std::string_view location) {
     if (!url) {
         return {};
     }
-    std::string last;
-    for (auto segment : url->segments()) {
+    // The segments still encoded (views, no allocation); only the last one is decoded.
+    boost::urls::pct_string_view last;
+    for (auto segment : url->encoded_segments()) {
         if (!segment.empty()) {
             last = segment;
         }
     }
-    return last;
+    return last.decode();
 }
 
 std::optional<test_send_outcome> parse_test_send_outcome(std::string_view xml) {

@@ -50,6 +50,8 @@ TEST(classify, batch_location_takes_the_last_segment) {
     EXPECT_EQ(notification_id_from_location("https://ns/hub/messages/$batch/abc?api-version=2015-08"), "abc");
     EXPECT_EQ(notification_id_from_location("https://ns/hub/messages/abc/"), "abc");
     EXPECT_EQ(notification_id_from_location(""), "");
+    EXPECT_EQ(notification_id_from_location("https://ns/hub/messages/a%2Fb%20c?x=1"),
+              "a/b c");  // decoded once
 }
 
 // Sample bug 10: only 201 counted, and in debug mode nothing did.
