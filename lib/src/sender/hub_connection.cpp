@@ -77,7 +77,8 @@ hub_connection::hub_connection(shard& s)
     , sender_(s.owner())
     , machine_(sender_.config().reconnect, sender_.config().connection_max_age)
     , timer_(s.context())
-    , reader_exit_(s.context()) {}
+    , reader_exit_(s.context())
+    , write_watchdog_(s.context()) {}
 
 hub_connection::~hub_connection() = default;
 

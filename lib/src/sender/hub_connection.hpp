@@ -121,6 +121,7 @@ private:
     connection_machine machine_;
     boost::asio::steady_timer timer_;
     boost::asio::steady_timer reader_exit_;
+    boost::asio::steady_timer write_watchdog_;  // HTTP/2: ends a write the hub does not take
     bool woken_ = false;
     bool retiring_ = false;
     // The concrete executor type spares a type-erased executor copy on every I/O operation.

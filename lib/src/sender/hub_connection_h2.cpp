@@ -79,22 +79,21 @@ asio::awaitable<void> hub_connection::read_h2() {
 }
 
 asio::awaitable<bool> hub_connection::flush_h2() {
-    // Copied out so that receive() may queue frames (a SETTINGS ack) while this write is under way.
+    // The session keeps the bytes it offers valid until consumed(), even while the reader feeds it
+    // meanwhile: they are written straight from its buffer.
     for (auto out = session_->pending_output(); !out.empty(); out = session_->pending_output()) {
-        wire_.assign(out);
-        session_->consumed(out.size());
-        asio::steady_timer watchdog(shard_.context());
-        watchdog.expires_after(sender_.config().timeouts.write);
-        watchdog.async_wait([this](error_code ec) {
+        write_watchdog_.expires_after(sender_.config().timeouts.write);
+        write_watchdog_.async_wait([this](error_code ec) {
             if (!ec) {
                 interrupt();  // a hub that stops reading: the writes would wait for ever
             }
         });
-        auto [ec, _] = co_await asio::async_write(*stream_, asio::buffer(wire_), use_tuple);
-        watchdog.cancel();
+        auto [ec, _] = co_await asio::async_write(*stream_, asio::buffer(out), use_tuple);
+        write_watchdog_.cancel();
         if (ec) {
             co_return false;
         }
+        session_->consumed(out.size());
     }
     co_return true;
 }
