@@ -97,7 +97,41 @@ TEST(sender_h2, goaway_moves_later_streams_to_a_new_connection_without_duplicate
     EXPECT_EQ(stat(sim, "/accepted"), 100);
     EXPECT_EQ(recorded_once(sim).size(), 100u);
     EXPECT_GE(hub.stats().goaways_received, 1u);
+    EXPECT_EQ(hub.stats().goaways_received, sim.stat("/goaways_sent"));
+    EXPECT_EQ(hub.stats().streams_reset, sim.stat("/streams_reset"));
     EXPECT_EQ(hub.stats().queue_depth, 0u);
+}
+
+TEST(sender_h2, a_connection_cut_with_streams_in_flight_loses_no_notification) {
+    // --drop cuts the connection after a stream's HEADERS, and every stream on it with it: each is
+    // retried as an attempt (the hub may have it) until delivered.
+    hubsim_process sim(hubsim_options{.args = {"--drop", "0.05", "--seed", "3"}});
+    worker_pool pool(2);
+    auto config = config_for(sim, 2);
+    config.retry.max_attempts = 50;
+    notification_hub hub(pool, sim.connection_string(), "hub", config);
+    constexpr int n = 100;
+    const auto results = send_all_within(hub, n, seconds{60});
+    ASSERT_EQ(results.size(), static_cast<std::size_t>(n));
+    int attempts = 0;
+    for (const auto& r : results) {
+        EXPECT_FALSE(r.error) << r.error.message() << ": " << r.error_detail;
+        attempts += r.attempts;
+    }
+    EXPECT_GT(attempts, n);
+    EXPECT_GE(stat(sim, "/accepted"), n);
+    EXPECT_EQ(hub.stats().queue_depth, 0u);
+}
+
+TEST(sender_h2, our_stream_limit_holds) {
+    hubsim_process sim(hubsim_options{.args = {"--latency", "20"}});
+    worker_pool pool(1);
+    auto config = config_for(sim, 1);
+    config.max_streams = 3;
+    notification_hub hub(pool, sim.connection_string(), "hub", config);
+    EXPECT_EQ(count_sent(send_all(hub, 30)), 30);
+    EXPECT_EQ(stat(sim, "/max_open_streams"), 3);
+    EXPECT_EQ(hub.stats().connections_opened, 1u);
 }
 
 TEST(sender_h2, refused_streams_are_resent_without_an_attempt) {
@@ -228,6 +262,7 @@ void expect_named_failure(std::string_view mode,
     }
     EXPECT_EQ(hub.stats().queue_depth, 0u);
     EXPECT_LT(time_of([&] { hub.stop(seconds{5}); }), seconds{2});
+    EXPECT_EQ(hub.stats().connections_open, 0u);
 }
 
 TEST(sender_h2, a_hub_that_sends_no_settings_fails_naming_them) {
