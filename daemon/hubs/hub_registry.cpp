@@ -87,6 +87,11 @@ void accumulate(sender_stats_snapshot& into, const sender_stats_snapshot& s) {
     into.connections_opened += s.connections_opened;
     into.connections_failed += s.connections_failed;
     into.connections_recycled += s.connections_recycled;
+    into.connections_closed_idle += s.connections_closed_idle;
+    into.connections_h2 += s.connections_h2;
+    into.connections_open += s.connections_open;
+    into.goaways_received += s.goaways_received;
+    into.streams_reset += s.streams_reset;
     into.requests_on_reused_connections += s.requests_on_reused_connections;
     into.tokens_signed += s.tokens_signed;
     into.queue_depth += s.queue_depth;
@@ -254,6 +259,7 @@ void hub_registry::fold_stopped(const hub_slot& slot) {
     auto& total = retired_totals_[slot.name];
     auto final_stats = slot.hub->stats();
     final_stats.queue_depth = 0;
+    final_stats.connections_open = 0;
     final_stats.oldest_queued_age_seconds = 0;
     accumulate(total, final_stats);
 }

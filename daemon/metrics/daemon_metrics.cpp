@@ -91,6 +91,7 @@ void write_hub_json(json_writer& w, const hub_report& h) {
     write_u64(w, "auth_failures", s.failed_auth);
     write_u64(w, "retries", s.retries);
     write_u64(w, "resent_after_close", s.resent_after_close);
+    write_u64(w, "streams_reset", s.streams_reset);
     write_u64(w, "throttle_pauses", s.throttle_pauses);
     write_u64(w, "queue_depth", s.queue_depth);
     write_u64(w, "queue_capacity", h.queue_capacity);
@@ -103,6 +104,10 @@ void write_hub_json(json_writer& w, const hub_report& h) {
     write_u64(w, "opened", s.connections_opened);
     write_u64(w, "failed", s.connections_failed);
     write_u64(w, "recycled", s.connections_recycled);
+    write_u64(w, "closed_idle", s.connections_closed_idle);
+    write_u64(w, "open", s.connections_open);
+    write_u64(w, "h2", s.connections_h2);
+    write_u64(w, "goaways_received", s.goaways_received);
     write_u64(w, "requests_on_reused", s.requests_on_reused_connections);
     w.EndObject();
     write_u64(w, "sas_tokens_signed", s.tokens_signed);
@@ -220,8 +225,15 @@ void write_hub_metrics(exposition_writer& w, const daemon_report& r) {
             r,
             "nhpushd_resent_after_close_total",
             metric_type::counter,
-            "Requests resent because the hub closed a kept-alive connection before answering.",
+            "Requests resent because the hub cannot have processed them: a kept-alive connection "
+            "closed before answering, an HTTP/2 REFUSED_STREAM or a stream above a GOAWAY.",
             [](const hub_report& h) { return h.stats.resent_after_close; });
+    per_hub(w,
+            r,
+            "nhpushd_hub_streams_reset_total",
+            metric_type::counter,
+            "HTTP/2 streams the hub reset (REFUSED_STREAM included).",
+            [](const hub_report& h) { return h.stats.streams_reset; });
     per_hub(w,
             r,
             "nhpushd_throttle_pauses_total",
@@ -246,6 +258,30 @@ void write_hub_metrics(exposition_writer& w, const daemon_report& r) {
             metric_type::counter,
             "Connections replaced on reaching connection_max_age.",
             [](const hub_report& h) { return h.stats.connections_recycled; });
+    per_hub(w,
+            r,
+            "nhpushd_hub_connections_closed_idle_total",
+            metric_type::counter,
+            "Connections closed after idle_timeout with nothing to do (above min_connections).",
+            [](const hub_report& h) { return h.stats.connections_closed_idle; });
+    per_hub(w,
+            r,
+            "nhpushd_hub_connections_h2_total",
+            metric_type::counter,
+            "Connections opened to the hub that speak HTTP/2 (part of opened).",
+            [](const hub_report& h) { return h.stats.connections_h2; });
+    per_hub(w,
+            r,
+            "nhpushd_hub_connections_open",
+            metric_type::gauge,
+            "TLS connections to the hub open now.",
+            [](const hub_report& h) { return static_cast<double>(h.stats.connections_open); });
+    per_hub(w,
+            r,
+            "nhpushd_hub_goaways_received_total",
+            metric_type::counter,
+            "HTTP/2 GOAWAY frames from the hub (a connection it drains).",
+            [](const hub_report& h) { return h.stats.goaways_received; });
     per_hub(w,
             r,
             "nhpushd_sas_tokens_signed_total",

@@ -315,6 +315,12 @@ void hub_connection::expire_streams(steady::time_point now, steady::time_point& 
                  fmt::format("request to the hub failed: {}", make_error_code(errc::read_timeout).message()));
         streams_.erase(it);
         shard_.request_ended();
+        if (streams_.empty()) {
+            idle_since_ = now;
+        }
+        // The RST_STREAM goes out on the next turn: until then the session counts the stream as
+        // open, and at the stream limit nothing else would wake this connection.
+        wake();
     }
 }
 

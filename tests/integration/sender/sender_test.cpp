@@ -3,6 +3,7 @@
 // deadlines and graceful stop.
 
 #include "hubsim_process.hpp"
+#include "sender_helpers.hpp"
 #include "test_wait.hpp"
 
 #include <nhpush/notification_hub.hpp>
@@ -28,109 +29,15 @@ using namespace nhpush;
 using nhpush::testing::hubsim_options;
 using nhpush::testing::hubsim_process;
 using nhpush::testing::poll_until;
+using namespace nhpush::testing;
 using ::testing::HasSubstr;
 
 namespace {
-
-notification apple(int i = 0) {
-    notification n;
-    n.format = notification_format::apple;
-    n.payload = R"({"aps":{"alert":"hello )" + std::to_string(i) + R"("}})";
-    n.headers = {{"X-Nhpush-Id", "n" + std::to_string(i)}};
-    return n;
-}
-
-/// `protocol`: HTTP/1.1 for the tests whose counts rest on one request per connection at a time.
-hub_client_config config_for(const hubsim_process& sim,
-                             std::size_t connections = 2,
-                             hub_protocol protocol = hub_protocol::automatic) {
-    hub_client_config c;
-    c.protocol = protocol;
-    c.max_connections = connections;
-    c.ca_file = sim.cert_file();
-    c.retry.backoff_base = milliseconds{20};
-    c.retry.backoff_cap = milliseconds{200};
-    return c;
-}
-
-/// Sends `n` notifications at once and waits for every result.
-std::vector<send_result> send_all(notification_hub& hub, int n) {
-    std::vector<std::future<send_result>> futures;
-    for (int i = 0; i < n; ++i) {
-        futures.push_back(hub.async_send(
-            apple(i), boost::asio::use_future([](boost::system::error_code, send_result r) { return r; })));
-    }
-    std::vector<send_result> results;
-    for (auto& f : futures) {
-        results.push_back(f.get());
-    }
-    return results;
-}
-
-/// A hubsim counter, as a signed number for comparisons with counts.
-long long stat(const hubsim_process& sim, std::string_view pointer) {
-    return static_cast<long long>(sim.stat(pointer));
-}
-
-int count_sent(const std::vector<send_result>& results) {
-    return static_cast<int>(
-        std::count_if(results.begin(), results.end(), [](const send_result& r) { return !r.error; }));
-}
-
-/// The completions of `n` notifications, counted per notification so that a second completion of
-/// one would show. Thread-safe: handlers run on the pool's threads.
-class completions {
-public:
-    explicit completions(int n) : calls_(static_cast<std::size_t>(n)), results_(calls_.size()) {}
-
-    auto handler(int i) {
-        return [this, i](boost::system::error_code, send_result r) {
-            std::lock_guard lock(mutex_);
-            if (calls_[static_cast<std::size_t>(i)]++ == 0) {
-                results_[static_cast<std::size_t>(i)] = std::move(r);
-                ++done_;
-            }
-            changed_.notify_all();
-        };
-    }
-    /// Waits until every notification has completed; false if `timeout` passes first.
-    bool wait(milliseconds timeout) {
-        std::unique_lock lock(mutex_);
-        return changed_.wait_for(lock, timeout, [&] { return done_ == calls_.size(); });
-    }
-    int calls(int i) {
-        std::lock_guard lock(mutex_);
-        return calls_[static_cast<std::size_t>(i)];
-    }
-    send_result result(int i) {
-        std::lock_guard lock(mutex_);
-        return results_[static_cast<std::size_t>(i)];
-    }
-    int count(boost::system::error_code ec) {
-        std::lock_guard lock(mutex_);
-        return static_cast<int>(std::count_if(
-            results_.begin(), results_.end(), [&](const send_result& r) { return r.error == ec; }));
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable changed_;
-    std::vector<int> calls_;
-    std::vector<send_result> results_;
-    std::size_t done_ = 0;
-};
 
 /// A connection string for a hub at 127.0.0.1:`port` where no hubsim runs.
 std::string connection_string_for_port(unsigned short port) {
     return "Endpoint=sb://127.0.0.1:" + std::to_string(port) +
            "/;SharedAccessKeyName=DefaultFullSharedAccessSignature;SharedAccessKey=a2V5";
-}
-
-template <class F>
-milliseconds time_of(F&& f) {
-    const auto start = steady_clock::now();
-    f();
-    return duration_cast<milliseconds>(steady_clock::now() - start);
 }
 
 TEST(sender, http1_n_sends_over_c_connections_open_exactly_c_connections) {

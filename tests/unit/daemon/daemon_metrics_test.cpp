@@ -34,6 +34,11 @@ daemon_report sample_report() {
         h.stats.outcome_unknown = 3;
         h.stats.failed_send_path = 1;
         h.stats.queue_depth = 2;
+        h.stats.connections_open = 3;
+        h.stats.connections_h2 = 4;
+        h.stats.connections_closed_idle = 5;
+        h.stats.goaways_received = 6;
+        h.stats.streams_reset = 7;
         h.stats.latency_buckets[3] = 4;
         h.stats.latency_buckets[5] = 2;
         h.stats.latency_count = 6;
@@ -72,6 +77,11 @@ TEST(daemon_metrics, text_passes_the_exposition_format_checks) {
     EXPECT_EQ(find("nhpushd_hub_max_connections", "hub", "main"), 8);
     EXPECT_EQ(find("nhpushd_hub_connections", "hub", "main"), -1);  // the fixed count is gone
     EXPECT_EQ(find("nhpushd_build_info", "version", "9.9.9"), 1);
+    EXPECT_EQ(find("nhpushd_hub_connections_open", "hub", "main"), 3);
+    EXPECT_EQ(find("nhpushd_hub_connections_h2_total", "hub", "main"), 4);
+    EXPECT_EQ(find("nhpushd_hub_connections_closed_idle_total", "hub", "main"), 5);
+    EXPECT_EQ(find("nhpushd_hub_goaways_received_total", "hub", "main"), 6);
+    EXPECT_EQ(find("nhpushd_hub_streams_reset_total", "hub", "main"), 7);
 }
 
 TEST(daemon_metrics, the_checker_catches_what_prometheus_refuses) {
@@ -103,6 +113,11 @@ TEST(daemon_metrics, stats_json_per_hub) {
     EXPECT_EQ(rapidjson::Pointer("/hubs/main/connections/min").Get(d)->GetInt(), 2);
     EXPECT_EQ(rapidjson::Pointer("/hubs/main/connections/max").Get(d)->GetInt(), 8);
     EXPECT_EQ(rapidjson::Pointer("/hubs/main/connections/configured").Get(d), nullptr);
+    EXPECT_EQ(rapidjson::Pointer("/hubs/main/connections/open").Get(d)->GetInt(), 3);
+    EXPECT_EQ(rapidjson::Pointer("/hubs/main/connections/h2").Get(d)->GetInt(), 4);
+    EXPECT_EQ(rapidjson::Pointer("/hubs/main/connections/closed_idle").Get(d)->GetInt(), 5);
+    EXPECT_EQ(rapidjson::Pointer("/hubs/main/connections/goaways_received").Get(d)->GetInt(), 6);
+    EXPECT_EQ(rapidjson::Pointer("/hubs/main/streams_reset").Get(d)->GetInt(), 7);
     EXPECT_DOUBLE_EQ(rapidjson::Pointer("/hubs/main/latency_seconds/p50").Get(d)->GetDouble(), 0.005);
     EXPECT_DOUBLE_EQ(rapidjson::Pointer("/hubs/main/latency_seconds/p99").Get(d)->GetDouble(), 0.025);
     const auto* counts = rapidjson::Pointer("/hubs/main/latency_seconds/bucket_counts").Get(d);

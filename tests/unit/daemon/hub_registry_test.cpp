@@ -162,6 +162,11 @@ TEST(hub_registry, accumulate_adds_counters_and_keeps_the_oldest_age) {
     b.failed_auth = 1;
     b.outcome_unknown = 2;
     b.failed_send_path = 1;
+    b.connections_open = 2;
+    b.connections_h2 = 3;
+    b.connections_closed_idle = 4;
+    b.goaways_received = 5;
+    b.streams_reset = 6;
     b.oldest_queued_age_seconds = 2;
     b.latency_buckets[2] = 1;
     b.latency_count = 1;
@@ -170,6 +175,11 @@ TEST(hub_registry, accumulate_adds_counters_and_keeps_the_oldest_age) {
     EXPECT_EQ(a.failed_auth, 1u);
     EXPECT_EQ(a.outcome_unknown, 2u);
     EXPECT_EQ(a.failed_send_path, 1u);
+    EXPECT_EQ(a.connections_open, 2u);
+    EXPECT_EQ(a.connections_h2, 3u);
+    EXPECT_EQ(a.connections_closed_idle, 4u);
+    EXPECT_EQ(a.goaways_received, 5u);
+    EXPECT_EQ(a.streams_reset, 6u);
     EXPECT_EQ(a.queue_depth, 1u);
     EXPECT_EQ(a.oldest_queued_age_seconds, 2);
     EXPECT_EQ(a.latency_buckets[2], 5u);
