@@ -130,9 +130,7 @@ asio::awaitable<void> hub_connection::run() {
             // A fresh connection after a pause, so that one that keeps failing does not spin.
             if (reading_) {
                 interrupt();
-                while (reading_) {
-                    co_await reader_exit_.async_wait(use_tuple);
-                }
+                co_await reader_done();
             }
             close();
             session_.reset();
@@ -453,7 +451,9 @@ void hub_connection::conclude(item_in_hand& item,
             item.finish(d.error);
             break;
         case send_decision::action::resend_now:
-            ++item->free_resends;
+            if (end == request_end::not_processed) {
+                ++item->free_resends;
+            }
             sender_stats::bump(sender_.stats().resent_after_close);
             shard_.push_front(item.release());
             break;

@@ -77,6 +77,8 @@ private:
     boost::asio::awaitable<serve_end> serve_h2();
     boost::asio::awaitable<serve_end> serve_streams();
     boost::asio::awaitable<void> read_h2();
+    /// Waits until the reader coroutine has ended (after interrupt()).
+    boost::asio::awaitable<void> reader_done();
     /// Writes what the session has to send; false when the connection failed.
     boost::asio::awaitable<bool> flush_h2();
     /// Waits for the hub's first SETTINGS; false if none came in time.

@@ -44,9 +44,7 @@ asio::awaitable<hub_connection::serve_end> hub_connection::serve_h2() {
     }
     // The reader ends when the socket closes; only then may the session go.
     interrupt();
-    while (reading_) {
-        co_await reader_exit_.async_wait(use_tuple);
-    }
+    co_await reader_done();
     // Answers that came with the last bytes read count: failing them would resend what the hub has.
     std::vector<h2_event> last;
     session_->take_events(last);
@@ -56,6 +54,13 @@ asio::awaitable<hub_connection::serve_end> hub_connection::serve_h2() {
     end_streams(shard_.closing() ? "" : "the connection to the hub was lost");
     session_.reset();
     co_return shard_.closing() ? serve_end::stop : end;
+}
+
+asio::awaitable<void> hub_connection::reader_done() {
+    while (reading_) {
+        reader_exit_.expires_at(steady::time_point::max());  // the reader's exit cancels it
+        co_await reader_exit_.async_wait(use_tuple);
+    }
 }
 
 asio::awaitable<void> hub_connection::read_h2() {
@@ -289,7 +294,10 @@ void hub_connection::conclude_stream(stream_in_flight& s, h2_event& e) {
     if (f.why != h2_stream_failure::response_too_large) {
         sender_stats::bump(sender_.stats().streams_reset);
     }
-    const auto end = f.why == h2_stream_failure::refused ? request_end::not_processed : request_end::failed;
+    auto end = request_end::failed;
+    if (f.why == h2_stream_failure::refused) {
+        end = session_->goaway() ? request_end::above_goaway : request_end::not_processed;
+    }
     conclude(s.item, end, nullptr, fmt::format("the hub's HTTP/2 stream failed: {}", f.detail));
 }
 

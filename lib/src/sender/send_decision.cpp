@@ -44,6 +44,12 @@ send_decision decide_after(request_end end, const hub_response* answer, const se
     switch (end) {
         case request_end::answered:
             return after_answer(*answer, c);
+        case request_end::above_goaway:
+            if (c.now >= c.deadline) {
+                return {.what = send_decision::action::finish,
+                        .error = make_error_code(errc::deadline_expired)};
+            }
+            return {.what = send_decision::action::resend_now};
         case request_end::not_processed:
             if (c.free_resends_before >= max_free_resends) {
                 break;  // the hub keeps refusing: from now on it costs attempts, with back-off

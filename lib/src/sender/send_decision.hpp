@@ -24,6 +24,10 @@ enum class request_end {
     /// max_free_resends times; after that each counts as a failed attempt, so that a hub refusing
     /// everything is not sent the notification at full speed until its deadline.
     not_processed,
+    /// Above the last stream id of the hub's GOAWAY (or not yet sent when it came): the hub drains
+    /// the connection and did not process it. Sent again on another connection at once, never an
+    /// attempt and never limited: each GOAWAY ends a connection, so this cannot spin.
+    above_goaway,
     /// It failed on the wire (I/O error, stream reset, no answer in time, answer too large): the hub
     /// may or may not have it. Counts an attempt and is retried.
     failed,

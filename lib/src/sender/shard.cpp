@@ -83,6 +83,9 @@ void shard::open_connection() {
                                       keep_alive->endpoint().hub);
             }
             std::erase(idle_, it->get());
+            if ((*it)->retiring()) {
+                --retiring_;  // its claim to close for being idle ends with it
+            }
             connections_.erase(it);
             keep_alive->connection_exited();
             grow_pool();

@@ -96,9 +96,11 @@ TEST(sender_h2, goaway_moves_later_streams_to_a_new_connection_without_duplicate
     }
     EXPECT_EQ(stat(sim, "/accepted"), 100);
     EXPECT_EQ(recorded_once(sim).size(), 100u);
+    // A connection counts one GOAWAY however many the hub sends on it; the refused streams count
+    // the hub's resets and the streams a GOAWAY refused before they went out.
     EXPECT_GE(hub.stats().goaways_received, 1u);
-    EXPECT_EQ(hub.stats().goaways_received, sim.stat("/goaways_sent"));
-    EXPECT_EQ(hub.stats().streams_reset, sim.stat("/streams_reset"));
+    EXPECT_LE(hub.stats().goaways_received, static_cast<std::uint64_t>(sim.stat("/goaways_sent")));
+    EXPECT_GE(hub.stats().streams_reset, static_cast<std::uint64_t>(sim.stat("/streams_reset")));
     EXPECT_EQ(hub.stats().queue_depth, 0u);
 }
 
@@ -355,10 +357,7 @@ TEST(sender_h2, a_hub_allowing_fewer_streams_is_respected_and_the_pool_grows_ins
     EXPECT_EQ(hub.stats().connections_opened, 4u);
 }
 
-// DISABLED: shows a bug. send_decision's not_processed is resend_now with neither an attempt nor a
-// delay, so a hub answering REFUSED_STREAM to everything gets the notification again at full speed
-// until its deadline (tens of thousands of requests in these 3 s; 30 minutes by default).
-TEST(sender_h2, DISABLED_a_hub_that_refuses_every_stream_is_not_hammered_until_the_deadline) {
+TEST(sender_h2, a_hub_that_refuses_every_stream_is_not_hammered_until_the_deadline) {
     // REFUSED_STREAM costs no attempt; a hub that refuses everything must still end the
     // notification after a bounded number of requests, not resend it at full speed.
     hubsim_process sim(hubsim_options{.args = {"--rst-stream", "1", "--rst-stream-code", "refused"}});
@@ -461,10 +460,7 @@ TEST(sender_h2, idle_connections_close_and_reopen_on_demand) {
     EXPECT_GT(hub.stats().connections_opened, opened);
 }
 
-// DISABLED: shows a race in the pool (shard::may_close_idle counts connections that already
-// claimed an idle close until they have exited, across co_awaits): both connections close and one is
-// reopened at once. Enable once the shard counts the closing ones.
-TEST(sender_h2, DISABLED_idle_connections_close_down_to_min_connections_and_no_further) {
+TEST(sender_h2, idle_connections_close_down_to_min_connections_and_no_further) {
     // Two connections go idle together; min_connections 1: one closes, the other stays open.
     hubsim_process sim;
     worker_pool pool(1);

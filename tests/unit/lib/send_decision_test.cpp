@@ -122,3 +122,12 @@ TEST(send_decision, a_hub_that_keeps_refusing_costs_attempts_after_a_few_free_re
     EXPECT_EQ(decide_after(request_end::not_processed, nullptr, at(2, t0 + 1h, max_free_resends)).error,
               errc::retries_exhausted);
 }
+
+TEST(send_decision, streams_above_a_goaway_are_resent_however_often_without_an_attempt) {
+    // Each GOAWAY ends a connection, so these resends cannot spin; a hub that drains its
+    // connections often must not turn them into failed attempts.
+    const auto d = decide_after(request_end::above_goaway, nullptr, at(3, t0 + 1h, 100));
+    EXPECT_EQ(d.what, action::resend_now);
+    EXPECT_FALSE(d.attempt);
+    EXPECT_EQ(decide_after(request_end::above_goaway, nullptr, at(0, t0)).error, errc::deadline_expired);
+}
