@@ -137,9 +137,10 @@ TEST(sender_h2, our_stream_limit_holds) {
 }
 
 TEST(sender_h2, refused_streams_are_resent_without_an_attempt) {
-    // REFUSED_STREAM means the hub did not process it: resent, never a duplicate, no attempt spent.
+    // REFUSED_STREAM means the hub did not process it: resent, never a duplicate, no attempt spent
+    // (up to max_free_resends refusals of one notification: 10% makes a fourth unlikely).
     hubsim_process sim(hubsim_options{
-        .args = {"--rst-stream", "0.3", "--rst-stream-code", "refused", "--seed", "11"}, .record = true});
+        .args = {"--rst-stream", "0.1", "--rst-stream-code", "refused", "--seed", "11"}, .record = true});
     worker_pool pool(2);
     notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 2));
     constexpr int n = 60;
@@ -455,7 +456,11 @@ TEST(sender_h2, idle_connections_close_and_reopen_on_demand) {
         },
         seconds{10}));
     const auto opened = hub.stats().connections_opened;
-    const auto r = hub.send(apple(50));
+    auto f = send_future(hub, apple(50));
+    ASSERT_EQ(f.wait_for(seconds{10}), std::future_status::ready)
+        << "opened " << hub.stats().connections_opened << ", open " << hub.stats().connections_open
+        << ", closed idle " << hub.stats().connections_closed_idle;
+    const auto r = f.get();
     EXPECT_FALSE(r.error) << r.error.message() << ": " << r.error_detail;
     EXPECT_GT(hub.stats().connections_opened, opened);
 }
