@@ -79,7 +79,10 @@ TEST(sender_h2, sends_go_as_concurrent_streams_over_few_connections) {
     EXPECT_EQ(stat(sim, "/requests_h2"), 200);
     EXPECT_EQ(stat(sim, "/requests_http1"), 0);
     EXPECT_GT(stat(sim, "/max_open_streams"), 1);
-    EXPECT_EQ(stat(sim, "/connections_h2"), static_cast<long long>(stats.connections_h2));
+    // A connection the pool opened as the burst ended may be through hubsim's handshake and not yet
+    // counted here.
+    EXPECT_GE(stat(sim, "/connections_h2"), static_cast<long long>(stats.connections_h2));
+    EXPECT_LE(stat(sim, "/connections_h2"), 4);
 }
 
 TEST(sender_h2, goaway_moves_later_streams_to_a_new_connection_without_duplicates) {
