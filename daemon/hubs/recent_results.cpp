@@ -69,8 +69,6 @@ std::string_view reason_name(const boost::system::error_code& ec) {
             return "send_path_failed";
         case errc::protocol_error:
             return "protocol_error";
-        case errc::stream_reset:
-            return "stream_reset";
     }
     return "network_error";
 }

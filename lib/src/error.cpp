@@ -41,8 +41,6 @@ public:
                 return "an unexpected error on the send path";
             case errc::protocol_error:
                 return "the hub broke the HTTP/2 protocol";
-            case errc::stream_reset:
-                return "the hub reset the request's HTTP/2 stream";
         }
         return "unknown nhpush error";
     }

@@ -37,7 +37,9 @@ struct sender_stats_snapshot {
     std::uint64_t connections_h2 = 0;           ///< among connections_opened: the hub picked HTTP/2
     std::uint64_t connections_open = 0;         ///< open now (a gauge)
     std::uint64_t goaways_received = 0;         ///< HTTP/2 GOAWAY frames from the hub
-    std::uint64_t streams_reset = 0;            ///< HTTP/2 streams the hub reset (REFUSED_STREAM included)
+    /// HTTP/2 streams that ended without an answer: reset by the hub (REFUSED_STREAM included) or
+    /// refused by its GOAWAY before they went out
+    std::uint64_t streams_reset = 0;
     std::uint64_t requests_on_reused_connections = 0;
     std::uint64_t tokens_signed = 0;       ///< SAS tokens signed (renewals included)
     std::uint64_t queue_depth = 0;         ///< queued or in flight now
