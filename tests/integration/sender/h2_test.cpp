@@ -396,30 +396,11 @@ TEST(sender_h2, stop_is_bounded_while_waiting_for_the_hub_s_settings) {
 }
 
 TEST(sender_h2, stop_with_streams_in_flight_reports_them_as_outcome_unknown) {
+    // One HTTP/2 connection carrying two streams; the third waits.
     hubsim_process sim(hubsim_options{.args = {"--latency", "5000"}});
-    worker_pool pool(1);
     auto config = config_for(sim, 1);
     config.max_streams = 2;
-    constexpr int n = 3;  // two streams on the wire, one queued
-    completions done(n);  // before the hub: its handlers must outlive the hub
-    notification_hub hub(pool, sim.connection_string(), "hub", config);
-    for (int i = 0; i < n; ++i) {
-        hub.async_send(apple(i), done.handler(i));
-    }
-    ASSERT_TRUE(sim.wait_for_stat("/accepted", 2, seconds{10}));
-    const auto drain = milliseconds{200};
-    EXPECT_LT(time_of([&] { hub.stop(drain); }), drain + seconds{2});  // not the hub's 5 s
-    ASSERT_TRUE(done.wait(seconds{1}));
-    EXPECT_EQ(done.count(errc::outcome_unknown), 2);
-    EXPECT_EQ(done.count(errc::shutting_down), 1);
-    for (int i = 0; i < n; ++i) {
-        EXPECT_EQ(done.calls(i), 1);
-        if (done.result(i).error == errc::outcome_unknown) {
-            EXPECT_THAT(done.result(i).error_detail, HasSubstr("may have accepted it"));
-        }
-    }
-    EXPECT_EQ(hub.stats().queue_depth, 0u);
-    EXPECT_EQ(hub.stats().connections_open, 0u);
+    expect_stop_cuts_two_on_the_wire_and_one_queued(sim, config);
 }
 
 TEST(sender_h2, connections_past_their_max_age_drain_gracefully) {

@@ -5,7 +5,10 @@
 #include "hubsim_process.hpp"
 
 #include <nhpush/notification_hub.hpp>
+#include <nhpush/worker_pool.hpp>
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <boost/asio/use_future.hpp>
 
 #include <algorithm>
@@ -117,6 +120,37 @@ std::chrono::milliseconds time_of(F&& f) {
     const auto start = std::chrono::steady_clock::now();
     f();
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+}
+
+/// Stops a hub with two requests on the wire (the hub answers after 5 s) and one queued, given a
+/// config that carries two at once: stop takes the drain, not the hub's 5 s; the two on the wire
+/// end as outcome_unknown (the hub may have them), the queued one as shutting_down.
+inline void expect_stop_cuts_two_on_the_wire_and_one_queued(const hubsim_process& sim,
+                                                            const hub_client_config& config) {
+    worker_pool pool(1);
+    constexpr int n = 3;
+    completions done(n);  // before the hub: its handlers must outlive the hub
+    notification_hub hub(pool, sim.connection_string(), "hub", config);
+    for (int i = 0; i < n; ++i) {
+        hub.async_send(apple(i), done.handler(i));
+    }
+    ASSERT_TRUE(sim.wait_for_stat("/accepted", 2, std::chrono::seconds{10}));
+    const auto drain = std::chrono::milliseconds{200};
+    EXPECT_LT(time_of([&] { hub.stop(drain); }), drain + std::chrono::seconds{2});
+    ASSERT_TRUE(done.wait(std::chrono::seconds{1}));
+    EXPECT_EQ(done.count(errc::outcome_unknown), 2);
+    EXPECT_EQ(done.count(errc::shutting_down), 1);
+    for (int i = 0; i < n; ++i) {
+        EXPECT_EQ(done.calls(i), 1);
+        if (done.result(i).error == errc::outcome_unknown) {
+            EXPECT_THAT(done.result(i).error_detail, ::testing::HasSubstr("may have accepted it"));
+        }
+    }
+    const auto stats = hub.stats();
+    EXPECT_EQ(stats.outcome_unknown, 2u);
+    EXPECT_EQ(stats.failed_shutdown, 1u);
+    EXPECT_EQ(stats.queue_depth, 0u);
+    EXPECT_EQ(stats.connections_open, 0u);
 }
 
 }  // namespace nhpush::testing

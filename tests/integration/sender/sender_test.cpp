@@ -518,31 +518,9 @@ TEST(sender, stop_is_bounded_while_the_hub_is_paused_or_rate_limited) {
 }
 
 TEST(sender, in_flight_requests_at_stop_complete_as_outcome_unknown) {
+    // Two HTTP/1.1 connections, one request each on the wire; the third waits.
     hubsim_process sim(hubsim_options{.args = {"--latency", "5000"}});
-    worker_pool pool(1);
-    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 2, hub_protocol::http1));
-    constexpr int n = 3;  // two on the wire, one waiting
-    completions done(n);
-    for (int i = 0; i < n; ++i) {
-        hub.async_send(apple(i), done.handler(i));
-    }
-    ASSERT_TRUE(sim.wait_for_stat("/accepted", 2, seconds{10}));
-    const auto drain = milliseconds{200};
-    EXPECT_LT(time_of([&] { hub.stop(drain); }), drain + seconds{2});  // not the hub's 5 s
-    ASSERT_TRUE(done.wait(seconds{1}));
-    // The hub has the two on the wire: "not sent" would invite a duplicate.
-    EXPECT_EQ(done.count(errc::outcome_unknown), 2);
-    EXPECT_EQ(done.count(errc::shutting_down), 1);
-    for (int i = 0; i < n; ++i) {
-        EXPECT_EQ(done.calls(i), 1);
-        if (done.result(i).error == errc::outcome_unknown) {
-            EXPECT_THAT(done.result(i).error_detail, HasSubstr("may have accepted it"));
-        }
-    }
-    const auto stats = hub.stats();
-    EXPECT_EQ(stats.outcome_unknown, 2u);
-    EXPECT_EQ(stats.failed_shutdown, 1u);
-    EXPECT_EQ(stats.queue_depth, 0u);
+    expect_stop_cuts_two_on_the_wire_and_one_queued(sim, config_for(sim, 2, hub_protocol::http1));
 }
 
 // Issue 10: async_send_prepared skips validation; the request builder's header gate still refuses
