@@ -475,24 +475,7 @@ TEST(sender_h2, throttling_pauses_the_whole_hub_for_retry_after_then_delivers_ev
     config.max_streams = 2;
     config.retry.backoff_cap = seconds{5};  // above the Retry-After, so that it is honoured in full
     notification_hub hub(pool, sim.connection_string(), "hub", config);
-    std::vector<std::future<send_result>> futures;
-    for (int i = 0; i < 8; ++i) {
-        futures.push_back(send_future(hub, apple(i)));
-    }
-    ASSERT_TRUE(poll_until([&] { return hub.stats().throttle_pauses >= 1; }, seconds{10}));
-    sim.set_faults("{}");
-    for (auto& f : futures) {
-        ASSERT_EQ(f.wait_for(seconds{10}), std::future_status::ready);
-        const auto r = f.get();
-        EXPECT_FALSE(r.error) << r.error.message() << " " << r.error_detail;
-        EXPECT_GE(duration_cast<milliseconds>(r.latency), milliseconds{1900});
-    }
-    // Only the streams in flight when throttling began (max_streams × connections) met a 429.
-    const auto throttled = stat(sim, "/answers_by_status/429");
-    EXPECT_GE(throttled, 1);
-    EXPECT_LE(throttled, 2 * 2);
-    EXPECT_EQ(stat(sim, "/requests"), 8 + throttled);
-    EXPECT_EQ(stat(sim, "/accepted"), 8);
+    expect_throttle_pauses_the_hub_then_delivers(sim, hub, 2 * 2);  // max_streams × connections
     EXPECT_GE(stat(sim, "/requests_h2"), 8);
 }
 

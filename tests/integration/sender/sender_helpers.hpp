@@ -3,6 +3,7 @@
  * many at once and collecting their completions. */
 
 #include "hubsim_process.hpp"
+#include "test_wait.hpp"
 
 #include <nhpush/notification_hub.hpp>
 #include <nhpush/worker_pool.hpp>
@@ -151,6 +152,34 @@ inline void expect_stop_cuts_two_on_the_wire_and_one_queued(const hubsim_process
     EXPECT_EQ(stats.failed_shutdown, 1u);
     EXPECT_EQ(stats.queue_depth, 0u);
     EXPECT_EQ(stats.connections_open, 0u);
+}
+
+/// Sends 8 notifications to a hub that answers 429 with Retry-After: 2 until the sender has paused
+/// (a request sent in the pause would meet a 429 or, once the hub accepts again, arrive before the
+/// pause is over), then accepts: all 8 arrive after the pause, and only the requests in flight when
+/// throttling began, at most `in_flight_at_once`, met a 429 and were sent once more.
+inline void expect_throttle_pauses_the_hub_then_delivers(hubsim_process& sim,
+                                                         notification_hub& hub,
+                                                         long long in_flight_at_once) {
+    using namespace std::chrono;
+    std::vector<std::future<send_result>> futures;
+    for (int i = 0; i < 8; ++i) {
+        futures.push_back(send_future(hub, apple(i)));
+    }
+    ASSERT_TRUE(poll_until([&] { return hub.stats().throttle_pauses >= 1; }, seconds{10}));
+    sim.set_faults("{}");
+    for (auto& f : futures) {
+        ASSERT_EQ(f.wait_for(seconds{10}), std::future_status::ready);
+        const auto r = f.get();
+        EXPECT_FALSE(r.error) << r.error.message() << " " << r.error_detail;
+        EXPECT_GE(duration_cast<milliseconds>(r.latency), milliseconds{1900});
+    }
+    const auto throttled = stat(sim, "/answers_by_status/429");
+    EXPECT_GE(throttled, 1);
+    EXPECT_LE(throttled, in_flight_at_once);
+    EXPECT_EQ(stat(sim, "/requests"), 8 + throttled);
+    EXPECT_EQ(stat(sim, "/accepted"), 8);
+    EXPECT_GE(hub.stats().throttle_pauses, 1u);
 }
 
 }  // namespace nhpush::testing

@@ -66,30 +66,7 @@ TEST(sender, throttling_pauses_the_whole_hub_for_retry_after_then_delivers_every
     auto config = config_for(sim, 4, hub_protocol::http1);
     config.retry.backoff_cap = seconds{5};  // above the Retry-After, so that it is honoured in full
     notification_hub hub(pool, sim.connection_string(), "hub", config);
-    std::vector<std::future<send_result>> futures;
-    for (int i = 0; i < 8; ++i) {
-        futures.push_back(hub.async_send(
-            apple(i), boost::asio::use_future([](boost::system::error_code, send_result r) { return r; })));
-    }
-    // The hub keeps answering 429 until the sender has paused: a request sent in the pause would
-    // meet a 429 or, once the hub accepts again, arrive before the pause is over.
-    ASSERT_TRUE(poll_until([&] { return hub.stats().throttle_pauses >= 1; }, seconds{10}));
-    sim.set_faults("{}");
-    for (auto& f : futures) {
-        ASSERT_EQ(f.wait_for(seconds{10}), std::future_status::ready);
-        const auto r = f.get();
-        EXPECT_FALSE(r.error) << r.error.message() << " " << r.error_detail;
-        // Nothing reached the hub during its 2 s pause: every notification was sent after it.
-        EXPECT_GE(duration_cast<milliseconds>(r.latency), milliseconds{1900});
-    }
-    // Only requests already in flight when throttling began (one per connection) met a 429, and
-    // each was sent once more.
-    const auto throttled = stat(sim, "/answers_by_status/429");
-    EXPECT_GE(throttled, 1);
-    EXPECT_LE(throttled, 4);
-    EXPECT_EQ(stat(sim, "/requests"), 8 + throttled);
-    EXPECT_EQ(stat(sim, "/accepted"), 8);
-    EXPECT_GE(hub.stats().throttle_pauses, 1u);
+    expect_throttle_pauses_the_hub_then_delivers(sim, hub, 4);  // one request per connection
 }
 
 TEST(sender, a_throttling_answer_without_retry_after_pauses_the_hub_for_the_default) {
