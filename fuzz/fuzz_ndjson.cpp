@@ -1,4 +1,4 @@
-// Fuzzes the NDJSON batch parser (daemon/api/submission.hpp, submission_parser::parse_ndjson_lines)
+// Fuzzes the NDJSON batch parser (daemon/submission/submission.hpp, submission_parser::parse_ndjson_lines)
 // and the batch answer (daemon/api/batch_answer.hpp): every non-blank line is handed over exactly once,
 // in rising order and within the body; the answer is valid JSON, counts every line, and lists at most
 // max_listed_rejected_lines rejected lines in full.
@@ -6,7 +6,7 @@
 #include "fuzz_check.hpp"
 
 #include "api/batch_answer.hpp"
-#include "api/submission.hpp"
+#include "submission/submission.hpp"
 
 #include <rapidjson/document.h>
 

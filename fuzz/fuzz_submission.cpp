@@ -1,11 +1,11 @@
-// Fuzzes the submission API's notification-object parser (daemon/api/submission.hpp,
+// Fuzzes the submission API's notification-object parser (daemon/submission/submission.hpp,
 // submission_parser::parse): any bytes are either a submission or an api_error, never a crash; an
 // accepted object names a configured hub and holds a notification prepare_notification accepts; an
 // error renders as a JSON error body.
 
 #include "fuzz_check.hpp"
 
-#include "api/submission.hpp"
+#include "submission/submission.hpp"
 
 #include <rapidjson/document.h>
 

@@ -1,8 +1,8 @@
 #pragma once
 /** @file The answer to an NDJSON batch, built line by line in memory bounded by the batch's size. */
 
-#include "api/api_error.hpp"
-#include "api/submission.hpp"
+#include "submission/api_error.hpp"
+#include "submission/submission.hpp"
 #include "shared/json_output.hpp"
 
 #include <array>

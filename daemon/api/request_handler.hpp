@@ -2,7 +2,7 @@
 /** @file The submission API's handlers: a parsed HTTP request in, an answer out, no sockets. */
 
 #include "api/router.hpp"
-#include "api/submission.hpp"
+#include "submission/submission.hpp"
 #include "hubs/hub_registry.hpp"
 #include "hubs/notification_dispatcher.hpp"
 #include "hubs/notification_ids.hpp"

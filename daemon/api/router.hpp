@@ -1,7 +1,7 @@
 #pragma once
 /** @file Which endpoint a request is for, and whether its method and content type fit: pure decisions. */
 
-#include "api/api_error.hpp"
+#include "submission/api_error.hpp"
 
 #include <optional>
 #include <string>

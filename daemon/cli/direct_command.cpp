@@ -3,7 +3,7 @@
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
 
-#include "api/submission.hpp"
+#include "submission/submission.hpp"
 
 #include <nhpush/notification_hub.hpp>
 #include <nhpush/worker_pool.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 /** @file What `GET /v1/stats` and `GET /metrics` report: the daemon's own counters and each hub's. */
 
-#include "api/api_error.hpp"
+#include "submission/api_error.hpp"
 
 #include <nhpush/sender_stats.hpp>
 

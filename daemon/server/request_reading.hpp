@@ -2,7 +2,7 @@
 /** @file How a session reads a request: the parser's limits, and the answer to one that cannot be read.
  * Apart from the session so that the fuzz target (fuzz/fuzz_http_request.cpp) parses as it does. */
 
-#include "api/api_error.hpp"
+#include "submission/api_error.hpp"
 #include "config/config.hpp"
 
 #include <boost/beast/http/parser.hpp>

@@ -1,7 +1,7 @@
 // nhpush-bench's pure parts: what it sends, its fixed-rate schedule, how it reads nhpushd's stats
 // and /proc, and how it reports.
 
-#include "api/submission.hpp"
+#include "submission/submission.hpp"
 #include "bench_report.hpp"
 #include "daemon_stats.hpp"
 #include "load_plan.hpp"

@@ -1,4 +1,4 @@
-#include "api/api_error.hpp"
+#include "submission/api_error.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Every string nhpushd writes into a JSON answer is valid UTF-8: the shared writer repairs it.
 
-#include "api/api_error.hpp"
+#include "submission/api_error.hpp"
 #include "api/result_json.hpp"
 #include "shared/json_output.hpp"
 #include "shared/utf8.hpp"

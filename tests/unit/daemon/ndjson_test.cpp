@@ -1,5 +1,5 @@
 #include "api/batch_answer.hpp"
-#include "api/submission.hpp"
+#include "submission/submission.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "api/submission.hpp"
+#include "submission/submission.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

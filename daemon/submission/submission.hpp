@@ -1,7 +1,7 @@
 #pragma once
 /** @file The submission API's notification object: JSON to nhpush::notification, single and NDJSON. */
 
-#include "api/api_error.hpp"
+#include "submission/api_error.hpp"
 
 #include <nhpush/notification.hpp>
 

@@ -1,4 +1,4 @@
-#include "api/submission.hpp"
+#include "submission/submission.hpp"
 
 #include "shared/json_output.hpp"
 
