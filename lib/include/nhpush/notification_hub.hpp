@@ -12,6 +12,7 @@
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 
 #include <chrono>
 #include <functional>
@@ -108,6 +109,19 @@ class hub_sender;
  * Destroy the hub before the pool; the destructor stops the hub (as stop(0s)) and must not run on
  * one of the pool's threads.
  */
+class notification_hub;
+
+/**
+ * @brief Emits cancellation_type::terminal on `signal`, whose slot is bound to the completion
+ * handler of a notification_hub send, and says whether that stopped it.
+ * @returns true if the notification was still queued: it is never sent and completes soon with
+ * errc::cancelled. false if it is on the wire (it completes as it would have), already completed,
+ * refused at submission, or the slot holds no send.
+ * As with any Asio cancellation signal, do not emit concurrently with the send's completion
+ * handler (serialise the two, e.g. with a mutex), and keep `signal` alive until that handler ran.
+ */
+bool cancel_queued_send(boost::asio::cancellation_signal& signal);
+
 class notification_hub {
 public:
     /// @throws std::invalid_argument for a bad connection string, hub name or config (names the field).
@@ -156,6 +170,12 @@ public:
             token,
             std::move(n));
     }
+
+    // Cancellation: a send whose completion handler has a bound cancellation slot
+    // (asio::bind_cancellation_slot) may be cancelled with cancellation_type::terminal while the
+    // notification is queued here (first, or waiting for a retry): it is then never sent (again)
+    // and completes once, soon, with errc::cancelled. A request on the wire is not cancelled: it
+    // cannot be recalled. See cancel_queued_send().
 
     /** @brief Sends and waits: for simple programs, never from the pool's threads. */
     send_result send(notification n);

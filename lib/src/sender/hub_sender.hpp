@@ -50,6 +50,8 @@ public:
         return steady::time_point{steady::duration{paused_until_.load(std::memory_order_relaxed)}};
     }
     void pause_until(steady::time_point until);
+    /// A caller cancelled a queued notification: every shard drops what is cancelled.
+    void drop_cancelled();
     /// The shard with the most notifications ready to send, for work stealing; null with one shard.
     shard* busiest_shard() noexcept;
     /// A connection's coroutine has started, or ended for good.

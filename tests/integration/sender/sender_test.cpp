@@ -11,10 +11,13 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -516,6 +519,49 @@ TEST(sender, prepared_notification_with_injected_tags_fails_naming_the_field_and
     EXPECT_THAT(r.error_detail, HasSubstr("tags: byte 0x0D (CR) at position 1"));
     EXPECT_EQ(hub.send(apple(1)).error, boost::system::error_code{});
     EXPECT_EQ(stat(sim, "/requests"), 1);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(sender, a_cancelled_queued_notification_completes_at_once_and_is_never_sent_one_on_the_wire_is_not) {
+    // One HTTP/1.1 connection and a slow hub: the first notification is on the wire, the others wait.
+    hubsim_process sim(hubsim_options{.args = {"--latency", "4000"}, .record = true});
+    worker_pool pool(1);
+    notification_hub hub(pool, sim.connection_string(), "hub", config_for(sim, 1, hub_protocol::http1));
+    std::array<boost::asio::cancellation_signal, 3> signals;
+    std::array<std::promise<send_result>, 3> results;
+    std::array<std::future<send_result>, 3> done;
+    for (std::size_t i = 0; i < 3; ++i) {
+        done[i] = results[i].get_future();
+        hub.async_send(apple(static_cast<int>(i)),
+                       boost::asio::bind_cancellation_slot(
+                           signals[i].slot(), [&results, i](boost::system::error_code ec, send_result r) {
+                               r.error = ec;
+                               results[i].set_value(std::move(r));
+                           }));
+    }
+    ASSERT_TRUE(sim.wait_for_stat("/requests", 1, seconds{5}));
+
+    EXPECT_FALSE(cancel_queued_send(signals[0])) << "on the wire: a request cannot be recalled";
+    EXPECT_TRUE(cancel_queued_send(signals[1]));
+    EXPECT_FALSE(cancel_queued_send(signals[1])) << "cancelled once";
+
+    ASSERT_EQ(done[1].wait_for(seconds{3}), std::future_status::ready) << "completes without waiting";
+    EXPECT_EQ(done[0].wait_for(seconds{0}), std::future_status::timeout);
+    const auto cancelled = done[1].get();
+    EXPECT_EQ(cancelled.error, errc::cancelled);
+    EXPECT_EQ(cancelled.attempts, 0);
+    EXPECT_FALSE(done[0].get().error);
+    EXPECT_FALSE(done[2].get().error);
+    EXPECT_FALSE(cancel_queued_send(signals[2])) << "already sent";
+
+    EXPECT_EQ(stat(sim, "/accepted"), 2);
+    for (const auto& line : sim.record_lines()) {
+        EXPECT_THAT(line, ::testing::Not(HasSubstr("\"n1\""))) << "the cancelled one never reached the hub";
+    }
+    EXPECT_EQ(hub.stats().queue_depth, 0u);
 }
 
 }  // namespace
