@@ -29,11 +29,15 @@ enum class api_errc {
     method_not_allowed,      ///< the endpoint does not take this method
     queue_full,              ///< the hub's queue is full; retry after the Retry-After delay
     shutting_down,           ///< the daemon is stopping and takes no new work
-    duplicate_id             ///< the id is already queued, in flight or a recent result
+    duplicate_id,            ///< the id is already queued, in flight or a recent result
+    // The notification's life after its submission.
+    spool_off,      ///< dead letters need a spool: `[spool] dir` is not set
+    cannot_cancel,  ///< the notification is on the wire or finished: it cannot be recalled
+    hub_error       ///< the hub's answer to a cancel or details query was an error
 };
 
 /** @brief How many codes there are (for tables indexed by code). */
-inline constexpr std::size_t api_errc_count = static_cast<std::size_t>(api_errc::duplicate_id) + 1;
+inline constexpr std::size_t api_errc_count = static_cast<std::size_t>(api_errc::hub_error) + 1;
 
 /** @brief The wire name of a code, e.g. "invalid_field". */
 std::string_view to_string(api_errc code) noexcept;
