@@ -2,13 +2,15 @@
 /** @file The submission API's handlers: a parsed HTTP request in, an answer out, no sockets. */
 
 #include "api/router.hpp"
-#include "submission/submission.hpp"
 #include "hubs/hub_registry.hpp"
 #include "hubs/notification_dispatcher.hpp"
 #include "hubs/notification_ids.hpp"
 #include "hubs/recent_results.hpp"
+#include "hubs/send_cancellations.hpp"
 #include "log/daemon_log.hpp"
 #include "metrics/daemon_metrics.hpp"
+#include "spool/dead_letters.hpp"
+#include "submission/submission.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -39,7 +41,9 @@ struct api_services {
     const log::daemon_log& log;
     const std::atomic<bool>& stopping;  ///< set once SIGTERM arrives: no new work is taken
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-    log::log_throttle session_errors{};  ///< sessions ended by an unexpected exception
+    log::log_throttle session_errors{};                 ///< sessions ended by an unexpected exception
+    spool::dead_letters* dead_letters = nullptr;        ///< null without `[spool] dir`
+    hubs::send_cancellations* cancellations = nullptr;  ///< null: queued notifications cannot be cancelled
 };
 
 /** @brief A request as the handlers see it. `body` may be parsed in place (overwritten). */
@@ -66,6 +70,21 @@ struct pending_wait {
     notification n;
 };
 
+/**
+ * @brief A question for the hub about a notification it accepted (cancel a scheduled send, or its
+ * outcome details): the session awaits it, then calls finish_hub_query.
+ */
+struct pending_hub_query {
+    enum class kind { cancel_scheduled, outcome_details };
+    kind what = kind::outcome_details;
+    std::shared_ptr<hubs::hub_slot> slot;
+    std::string id;              ///< ours
+    hubs::result_record record;  ///< its state when asked (its notification_id is the hub's)
+};
+
+/** @brief What handle() leaves to the session: an answer, or something to await first. */
+using handled = std::variant<response_data, pending_wait, pending_hub_query>;
+
 /** @brief The report behind /v1/stats and /metrics, taken now. */
 metrics::daemon_report take_report(api_services& services);
 
@@ -82,14 +101,19 @@ class request_handler {
 public:
     explicit request_handler(api_services& services);
 
-    /** @brief The answer, or a wait-mode submission for the session to await. */
-    std::variant<response_data, pending_wait> handle(request_view request);
+    /** @brief The answer, or a wait-mode submission or hub query for the session to await. */
+    handled handle(request_view request);
 
     /** @brief The answer to a wait-mode submission, from dispatcher::async_submit's completion. */
     response_data finish_wait(const pending_wait& wait,
                               const boost::system::error_code& ec,
                               const send_result& result,
                               bool at_once);
+
+    /** @brief The answer to a hub query, from the library's completion. */
+    response_data finish_hub_query(const pending_hub_query& query,
+                                   const boost::system::error_code& ec,
+                                   const send_result& result);
 
     /** @brief The configuration in force, refreshed if a reload published a new one. */
     const hubs::live_config& current_config() { return refresh(); }
@@ -111,6 +135,14 @@ private:
                             const boost::system::error_code& ec,
                             const send_result& result);
     response_data status(std::string_view id);
+    handled cancel(const std::string& id);
+    handled details(const std::string& id);
+    std::shared_ptr<hubs::hub_slot> slot_named(std::string_view name) const;
+    response_data unknown_notification(std::string_view id);
+    response_data list_dead_letters(std::size_t limit, std::string_view after);
+    response_data purge_dead_letters();
+    response_data requeue_dead_letter(const std::string& id);
+    response_data spool_off();
     response_data stats();
     response_data metrics();
     response_data health();

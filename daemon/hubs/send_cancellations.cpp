@@ -1,0 +1,73 @@
+#include "hubs/send_cancellations.hpp"
+
+#include <nhpush/notification_hub.hpp>
+
+#include <functional>
+
+namespace nhpush::hubs {
+
+namespace {
+constexpr std::size_t stripe_count = 16;
+}  // namespace
+
+send_cancellations::send_cancellations() {
+    for (std::size_t i = 0; i < stripe_count; ++i) {
+        stripes_.push_back(std::make_unique<stripe>());
+    }
+}
+
+send_cancellations::~send_cancellations() = default;
+
+send_cancellations::stripe& send_cancellations::stripe_of(std::string_view id) {
+    return *stripes_[std::hash<std::string_view>{}(id) % stripes_.size()];
+}
+
+boost::asio::cancellation_signal* send_cancellations::open(std::string_view id) {
+    auto& s = stripe_of(id);
+    std::lock_guard lock(s.mutex);
+    auto [it, inserted] = s.entries.try_emplace(std::string(id));
+    return inserted ? &it->second.signal : nullptr;
+}
+
+void send_cancellations::arm(std::string_view id, const boost::asio::cancellation_signal* signal) {
+    if (signal == nullptr) {
+        return;
+    }
+    auto& s = stripe_of(id);
+    std::lock_guard lock(s.mutex);
+    if (auto it = s.entries.find(std::string(id)); it != s.entries.end() && &it->second.signal == signal) {
+        it->second.armed = true;
+    }
+}
+
+void send_cancellations::close(std::string_view id, const boost::asio::cancellation_signal* signal) {
+    if (signal == nullptr) {
+        return;
+    }
+    auto& s = stripe_of(id);
+    std::lock_guard lock(s.mutex);
+    if (auto it = s.entries.find(std::string(id)); it != s.entries.end() && &it->second.signal == signal) {
+        s.entries.erase(it);
+    }
+}
+
+send_cancellations::outcome send_cancellations::cancel(std::string_view id) {
+    auto& s = stripe_of(id);
+    std::lock_guard lock(s.mutex);
+    auto it = s.entries.find(std::string(id));
+    if (it == s.entries.end() || !it->second.armed) {
+        return outcome::unknown;
+    }
+    return cancel_queued_send(it->second.signal) ? outcome::cancelled : outcome::on_the_wire;
+}
+
+std::size_t send_cancellations::size() const {
+    std::size_t n = 0;
+    for (const auto& s : stripes_) {
+        std::lock_guard lock(s->mutex);
+        n += s->entries.size();
+    }
+    return n;
+}
+
+}  // namespace nhpush::hubs
