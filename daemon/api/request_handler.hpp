@@ -6,7 +6,6 @@
 #include "hubs/notification_dispatcher.hpp"
 #include "hubs/notification_ids.hpp"
 #include "hubs/recent_results.hpp"
-#include "hubs/send_cancellations.hpp"
 #include "log/daemon_log.hpp"
 #include "metrics/daemon_metrics.hpp"
 #include "spool/dead_letters.hpp"
@@ -41,9 +40,9 @@ struct api_services {
     const log::daemon_log& log;
     const std::atomic<bool>& stopping;  ///< set once SIGTERM arrives: no new work is taken
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-    log::log_throttle session_errors{};                 ///< sessions ended by an unexpected exception
-    spool::dead_letters* dead_letters = nullptr;        ///< null without `[spool] dir`
-    hubs::send_cancellations* cancellations = nullptr;  ///< null: queued notifications cannot be cancelled
+    log::log_throttle session_errors{};           ///< sessions ended by an unexpected exception
+    log::log_throttle spool_errors{};             ///< "the spool cannot be written", at most every 10 s
+    spool::dead_letters* dead_letters = nullptr;  ///< null without `[spool] dir`
 };
 
 /** @brief A request as the handlers see it. `body` may be parsed in place (overwritten). */
@@ -68,6 +67,13 @@ struct pending_wait {
     std::shared_ptr<hubs::hub_slot> slot;
     std::string id;
     notification n;
+    std::string text;  ///< the object as submitted, for the spool
+};
+
+/** @brief An answer to send once the spool has synced what it accepted (`fsync = "always"`). */
+struct pending_sync {
+    std::uint64_t ticket = 0;
+    response_data answer;
 };
 
 /**
@@ -81,9 +87,6 @@ struct pending_hub_query {
     std::string id;              ///< ours
     hubs::result_record record;  ///< its state when asked (its notification_id is the hub's)
 };
-
-/** @brief What handle() leaves to the session: an answer, or something to await first. */
-using handled = std::variant<response_data, pending_wait, pending_hub_query>;
 
 /** @brief The report behind /v1/stats and /metrics, taken now. */
 metrics::daemon_report take_report(api_services& services);
@@ -101,8 +104,14 @@ class request_handler {
 public:
     explicit request_handler(api_services& services);
 
-    /** @brief The answer, or a wait-mode submission or hub query for the session to await. */
-    handled handle(request_view request);
+    /** @brief What the session does with a request: answer, await a result, a sync or the hub. */
+    using outcome = std::variant<response_data, pending_wait, pending_sync, pending_hub_query>;
+
+    /** @brief The answer, or a wait-mode submission, a spool sync or a hub query for the session to await. */
+    outcome handle(request_view request);
+
+    /** @brief The answer when the spool's sync failed after accepting (rare: the disk failed). */
+    response_data sync_failed(const boost::system::error_code& ec);
 
     /** @brief The answer to a wait-mode submission, from dispatcher::async_submit's completion. */
     response_data finish_wait(const pending_wait& wait,
@@ -123,10 +132,13 @@ public:
 
 private:
     const hubs::live_config& refresh();
-    std::variant<response_data, pending_wait> submit(request_view request, bool wait);
-    std::variant<response_data, pending_wait> submit_one(std::string& body, bool wait);
-    response_data submit_batch(std::string& body);
-    void submit_line(batch_answer& answer, std::size_t line, submission& s);
+    outcome submit(request_view request, bool wait);
+    outcome submit_one(std::string& body, bool wait);
+    outcome submit_batch(std::string& body);
+    void submit_line(batch_answer& answer, std::size_t line, submission& s, std::uint64_t& ticket);
+    /// `answer` now, or after the spool's sync of `ticket` when the spool syncs before answering.
+    outcome after_sync(std::uint64_t ticket, response_data answer);
+    response_data spool_unavailable(const std::string& why);
     response_data duplicate(std::string_view id, const hubs::result_record& existing);
     response_data refused(hubs::hub_slot& slot,
                           const boost::system::error_code& ec,
@@ -135,13 +147,13 @@ private:
                             const boost::system::error_code& ec,
                             const send_result& result);
     response_data status(std::string_view id);
-    handled cancel(const std::string& id);
-    handled details(const std::string& id);
+    outcome cancel(const std::string& id);
+    outcome details(const std::string& id);
     std::shared_ptr<hubs::hub_slot> slot_named(std::string_view name) const;
     response_data unknown_notification(std::string_view id);
     response_data list_dead_letters(std::size_t limit, std::string_view after);
     response_data purge_dead_letters();
-    response_data requeue_dead_letter(const std::string& id);
+    outcome requeue_dead_letter(const std::string& id);
     response_data spool_off();
     response_data stats();
     response_data metrics();

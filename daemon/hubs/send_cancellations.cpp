@@ -22,11 +22,15 @@ send_cancellations::stripe& send_cancellations::stripe_of(std::string_view id) {
     return *stripes_[std::hash<std::string_view>{}(id) % stripes_.size()];
 }
 
-boost::asio::cancellation_signal* send_cancellations::open(std::string_view id) {
+send_cancellations::ticket send_cancellations::open(std::string_view id) {
     auto& s = stripe_of(id);
     std::lock_guard lock(s.mutex);
-    auto [it, inserted] = s.entries.try_emplace(std::string(id));
-    return inserted ? &it->second.signal : nullptr;
+    const std::string key(id);
+    if (s.before_handover.erase(key) != 0) {
+        return {nullptr, true};
+    }
+    auto [it, inserted] = s.entries.try_emplace(key);
+    return {inserted ? &it->second.signal : nullptr, false};
 }
 
 void send_cancellations::arm(std::string_view id, const boost::asio::cancellation_signal* signal) {
@@ -37,6 +41,9 @@ void send_cancellations::arm(std::string_view id, const boost::asio::cancellatio
     std::lock_guard lock(s.mutex);
     if (auto it = s.entries.find(std::string(id)); it != s.entries.end() && &it->second.signal == signal) {
         it->second.armed = true;
+        if (it->second.cancel_when_armed) {
+            cancel_queued_send(it->second.signal);  // asked for during the hand-over
+        }
     }
 }
 
@@ -55,8 +62,13 @@ send_cancellations::outcome send_cancellations::cancel(std::string_view id) {
     auto& s = stripe_of(id);
     std::lock_guard lock(s.mutex);
     auto it = s.entries.find(std::string(id));
-    if (it == s.entries.end() || !it->second.armed) {
-        return outcome::unknown;
+    if (it == s.entries.end()) {
+        s.before_handover.emplace(id);
+        return outcome::cancelled;
+    }
+    if (!it->second.armed) {
+        it->second.cancel_when_armed = true;
+        return outcome::cancelled;
     }
     return cancel_queued_send(it->second.signal) ? outcome::cancelled : outcome::on_the_wire;
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace nhpush::hubs {
@@ -30,8 +31,19 @@ public:
     send_cancellations(const send_cancellations&) = delete;
     send_cancellations& operator=(const send_cancellations&) = delete;
 
-    /** @brief A signal for `id`; null when one is open already (that send is the cancellable one). */
-    boost::asio::cancellation_signal* open(std::string_view id);
+    /** @brief What open() gives a send about to be handed to the library. */
+    struct ticket {
+        boost::asio::cancellation_signal* signal = nullptr;  ///< null: not cancellable (id open already)
+        bool cancelled = false;  ///< cancel() came first (it waited on disk): do not send it
+    };
+
+    /** @brief A signal for the send of `id`, to bind to its completion handler. */
+    ticket open(std::string_view id);
+
+    /** @brief The slot to bind (a disconnected one for a null signal). */
+    static boost::asio::cancellation_slot slot_of(const ticket& t) {
+        return t.signal != nullptr ? t.signal->slot() : boost::asio::cancellation_slot{};
+    }
 
     /** @brief The send of `signal` is handed over: it may be cancelled from now on. */
     void arm(std::string_view id, const boost::asio::cancellation_signal* signal);
@@ -41,12 +53,15 @@ public:
 
     /** @brief What cancel() did. */
     enum class outcome {
-        cancelled,    ///< it was queued here: it completes with errc::cancelled, never sent
+        cancelled,    ///< it was queued: it completes with errc::cancelled, never sent
         on_the_wire,  ///< it is being sent: a request cannot be recalled
-        unknown       ///< no notification of this id is in the library's hands
     };
 
-    /** @brief Cancels the queued notification `id`. */
+    /**
+     * @brief Cancels `id`, which the caller knows is queued (the recent-results table says so).
+     * In the library's queue: emits cancellation_type::terminal. Not handed to the library yet
+     * (waiting in the spool, or being handed over now): remembered, and the hand-over cancels it.
+     */
     outcome cancel(std::string_view id);
 
     /** @brief Notifications that can be cancelled now (armed or not). */
@@ -56,10 +71,12 @@ private:
     struct entry {
         boost::asio::cancellation_signal signal;
         bool armed = false;
+        bool cancel_when_armed = false;
     };
     struct stripe {
         mutable std::mutex mutex;
         std::unordered_map<std::string, entry> entries;
+        std::unordered_set<std::string> before_handover;  // cancelled before open(): few
     };
     stripe& stripe_of(std::string_view id);
 

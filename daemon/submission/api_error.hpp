@@ -30,6 +30,7 @@ enum class api_errc {
     queue_full,              ///< the hub's queue is full; retry after the Retry-After delay
     shutting_down,           ///< the daemon is stopping and takes no new work
     duplicate_id,            ///< the id is already queued, in flight or a recent result
+    spool_unavailable,       ///< the spool cannot be written (disk full or failing): nothing was accepted
     // The notification's life after its submission.
     spool_off,      ///< dead letters need a spool: `[spool] dir` is not set
     cannot_cancel,  ///< the notification is on the wire or finished: it cannot be recalled
