@@ -275,9 +275,14 @@ private:
         auto& hub = *query.slot->hub;
         const auto& id = query.record.notification_id;
         // The library completes on the handler's executor: this coroutine's, this session's thread.
-        auto [ec, result] = query.what == api::pending_hub_query::kind::cancel_scheduled
-                                ? co_await hub.cancel_scheduled_notification(id, use_tuple)
-                                : co_await hub.get_notification_outcome_details(id, use_tuple);
+        // (No co_await inside ?: — gcc 12 miscompiles it.)
+        std::tuple<error_code, send_result> answer;
+        if (query.what == api::pending_hub_query::kind::cancel_scheduled) {
+            answer = co_await hub.cancel_scheduled_notification(id, use_tuple);
+        } else {
+            answer = co_await hub.get_notification_outcome_details(id, use_tuple);
+        }
+        const auto& [ec, result] = answer;
         co_return handler_.finish_hub_query(query, ec, result);
     }
 
