@@ -140,6 +140,25 @@ TEST(cancel, a_queued_notification_is_never_sent_and_one_on_the_wire_cannot_be_r
     EXPECT_EQ(c.request("DELETE", "/v1/notifications/nope").status, 404u);
 }
 
+TEST(cancel, one_waiting_in_the_spool_is_cancelled_when_its_turn_comes_and_never_sent) {
+    // memory_window = 1: while c-1 is on the wire, c-2 waits on disk, not yet in the library.
+    hubsim_process hub({.args = {"--latency", "1500"}});
+    spool_dir spool;
+    nhpushd_process d(hub,
+                      {.daemon_extra = spool.table() + "memory_window = 1\n",
+                       .hub_extra = "protocol = \"http1\"\nmin_connections = 1\nmax_connections = 1\n"});
+    auto c = d.client();
+    ASSERT_EQ(c.post_json("/v1/notifications", notification_json(R"("id":"w-1")")).status, 202u);
+    ASSERT_EQ(c.post_json("/v1/notifications", notification_json(R"("id":"w-2")")).status, 202u);
+    ASSERT_TRUE(hub.wait_for_stat("/requests", 1, seconds{10}));
+    const auto cancelled = c.request("DELETE", "/v1/notifications/w-2");
+    EXPECT_EQ(cancelled.status, 200u) << cancelled.body;
+    EXPECT_EQ(wait_final(d, "w-1"), "sent");
+    EXPECT_EQ(wait_final(d, "w-2"), "failed");
+    EXPECT_EQ(text_at(c.get("/v1/notifications/w-2").body, "/reason"), "cancelled");
+    EXPECT_EQ(hub.stat("/requests"), 1u) << "w-2 never reached the hub";
+}
+
 TEST(cancel, a_scheduled_send_is_cancelled_at_the_hub_and_a_sent_one_cannot_be_recalled) {
     hubsim_process hub;
     nhpushd_process d(hub);
