@@ -11,7 +11,9 @@
 #include "nhpush/sender_stats.hpp"
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 
 #include <chrono>
@@ -153,9 +155,8 @@ public:
     auto async_send(notification n, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, send_signature>(
             [this](auto handler, notification n) {
-                submit(std::move(n),
-                       boost::asio::any_completion_handler<send_signature>(std::move(handler)),
-                       validation::needed);
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
+                submit(std::move(n), erase_send_handler(std::move(handler)), validation::needed, {}, slot);
             },
             token,
             std::move(n));
@@ -176,10 +177,8 @@ public:
     auto async_send_prepared(notification n, send_options options, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, send_signature>(
             [this](auto handler, notification n, send_options options) {
-                submit(std::move(n),
-                       boost::asio::any_completion_handler<send_signature>(std::move(handler)),
-                       validation::done,
-                       options);
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
+                submit(std::move(n), erase_send_handler(std::move(handler)), validation::done, options, slot);
             },
             token,
             std::move(n),
@@ -310,10 +309,30 @@ private:
         return n;
     }
 
+    /// A send's handler, type-erased without its cancellation slot: the sender installs its handler
+    /// in that slot itself. (any_completion_handler would put a forwarding cancellation state in
+    /// between: some 80 bytes more per queued notification.)
+    template <class Handler>
+    static boost::asio::any_completion_handler<send_signature> erase_send_handler(Handler handler) {
+        return boost::asio::any_completion_handler<send_signature>(without_slot(std::move(handler)));
+    }
+    template <class Handler>
+    static auto without_slot(Handler h) {
+        return boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), std::move(h));
+    }
+    // A slot binder (bind_cancellation_slot's token) is unwrapped, not nested: Boost 1.81 cannot
+    // bind a slot over a slot binder.
+    template <class Inner, class Slot>
+    static auto without_slot(boost::asio::cancellation_slot_binder<Inner, Slot> h) {
+        return boost::asio::cancellation_slot_binder<Inner, boost::asio::cancellation_slot>(
+            boost::asio::cancellation_slot(), std::move(h.get()));
+    }
+
     void submit(notification n,
                 boost::asio::any_completion_handler<send_signature> handler,
                 validation v,
-                const send_options& options = {});
+                const send_options& options = {},
+                boost::asio::cancellation_slot cancel_slot = {});
     void submit_query(query_kind kind,
                       std::string id,
                       boost::asio::any_completion_handler<send_signature> handler);

@@ -82,7 +82,10 @@ void hub_sender::start() {
     }
 }
 
-void hub_sender::submit(work_item item, bool validate, std::optional<system_clock::time_point> deadline) {
+void hub_sender::submit(work_item item,
+                        bool validate,
+                        std::optional<system_clock::time_point> deadline,
+                        asio::cancellation_slot cancel_slot) {
     item.enqueued_at = steady::now();
     item.deadline =
         deadline
@@ -110,9 +113,8 @@ void hub_sender::submit(work_item item, bool validate, std::optional<system_cloc
         return reject(errc::queue_full);
     }
     sender_stats::bump(stats_.submitted);
-    if (auto slot = asio::get_associated_cancellation_slot(item.completion.handler);
-        slot.is_connected() && item.kind == work_kind::send) {
-        item.cancel = &slot.template emplace<queued_cancellation>(weak_from_this());
+    if (cancel_slot.is_connected() && item.kind == work_kind::send) {
+        item.cancel = &cancel_slot.template emplace<queued_cancellation>(weak_from_this());
     }
     auto& target = pick_shard();
     asio::post(target.context(),
@@ -248,11 +250,12 @@ notification_hub::~notification_hub() {
 void notification_hub::submit(notification n,
                               boost::asio::any_completion_handler<send_signature> handler,
                               validation v,
-                              const send_options& options) {
+                              const send_options& options,
+                              boost::asio::cancellation_slot cancel_slot) {
     detail::work_item item;
     item.n = std::move(n);
     item.completion = detail::handler_slot(std::move(handler));
-    sender_->submit(std::move(item), v == validation::needed, options.deadline);
+    sender_->submit(std::move(item), v == validation::needed, options.deadline, cancel_slot);
 }
 
 void notification_hub::submit_query(query_kind kind,

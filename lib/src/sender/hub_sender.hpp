@@ -35,9 +35,11 @@ public:
     void start();
     /// Queues `item`; `validate` runs prepare_notification first (false: the caller did).
     /// `deadline`: when the item fails unless sent; unset: notification_deadline from now.
+    /// `cancel_slot`: the caller's (connected: a send it may cancel while queued).
     void submit(work_item item,
                 bool validate = true,
-                std::optional<std::chrono::system_clock::time_point> deadline = std::nullopt);
+                std::optional<std::chrono::system_clock::time_point> deadline = std::nullopt,
+                boost::asio::cancellation_slot cancel_slot = {});
     void stop(std::chrono::milliseconds drain);
     sender_stats_snapshot snapshot() const;
 
