@@ -513,7 +513,11 @@ request_handler::outcome request_handler::requeue_dead_letter(const std::string&
                                "submission"});
     }
     // The same path as POST /v1/notifications: validated, spooled and queued again under its id.
-    services_.results.forget(id);
+    // Its old result is forgotten so the id is free again; a notification queued under the id
+    // since then is left alone (the resubmission then answers 409 duplicate_id).
+    if (auto known = services_.results.find(id); known && known->state != hubs::notification_state::queued) {
+        services_.results.forget(id);
+    }
     auto answer = submit_one(*body, false);
     if (const auto* r = std::get_if<response_data>(&answer); r != nullptr && r->status != 202) {
         services_.dead_letters->append(*letter);  // kept (now as the newest) for another try

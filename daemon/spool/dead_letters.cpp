@@ -35,7 +35,6 @@ bool fails_for_good(const boost::system::error_code& ec) noexcept {
         case errc::outcome_unknown:  // on the wire at a stop: resent after the next start
         case errc::cancelled:        // a client's decision, not a failure
         case errc::queue_full:       // refused at submission, never accepted
-        case errc::invalid_notification:
             return false;
         default:
             return true;
@@ -260,6 +259,9 @@ dead_letter_page dead_letters::list(std::size_t limit, std::string_view after) c
         }
     });
     dead_letter_page page;
+    if (!after.empty() && !reached_after) {
+        return page;  // no such letter (requeued or purged since): nothing is older than it
+    }
     page.more = window.size() > limit;
     if (page.more) {
         window.pop_front();

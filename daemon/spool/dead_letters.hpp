@@ -23,10 +23,11 @@ namespace nhpush::spool {
  * @brief Whether a final result means the notification failed for good and is a dead letter.
  *
  * Yes for every failure of an accepted notification (a hub's 4xx, retries exhausted, deadline
- * expired, TLS or protocol failures, …), except: success; errc::shutting_down and
+ * expired, TLS or protocol failures, invalid_notification when a spooled one no longer parses or
+ * its hub is gone after a restart, …), except: success; errc::shutting_down and
  * errc::outcome_unknown, which a stop leaves and the spool resends after the next start;
- * errc::cancelled, which a client asked for; and the refusals at submission (queue_full,
- * invalid_notification), which were answered at once and never accepted.
+ * errc::cancelled, which a client asked for; and queue_full, a refusal at submission (never
+ * accepted). Only final results of accepted notifications are classified.
  */
 bool fails_for_good(const boost::system::error_code& ec) noexcept;
 
@@ -89,7 +90,8 @@ public:
 
     /**
      * @brief Up to `limit` letters, newest first, older than the letter `after` (empty: from the
-     * newest). Memory is bounded by `limit`, whatever the file's size.
+     * newest; a letter no longer in the file: none). Memory is bounded by `limit`, whatever the
+     * file's size.
      */
     dead_letter_page list(std::size_t limit, std::string_view after = {}) const;
 

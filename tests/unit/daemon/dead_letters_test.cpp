@@ -42,7 +42,7 @@ TEST(FailsForGood, EveryFinalFailureButWhatAStopOrAClientLeaves) {
         {errc::outcome_unknown, false},
         {errc::cancelled, false},
         {errc::queue_full, false},
-        {errc::invalid_notification, false},
+        {errc::invalid_notification, true},  // as a final result: read back from the spool, no longer valid
     };
     for (const auto& c : table) {
         EXPECT_EQ(fails_for_good(c.ec), c.dead) << c.ec.message();
@@ -149,6 +149,7 @@ TEST_F(DeadLetterFile, ListsNewestFirstInPages) {
     EXPECT_EQ(ids(last), (std::vector<std::string>{"n-1"}));
     EXPECT_FALSE(last.more);
     EXPECT_EQ(store.list(10).letters.front(), sample("n-5"));
+    EXPECT_TRUE(store.list(2, "gone").letters.empty()) << "after a letter no longer there: nothing";
 }
 
 TEST_F(DeadLetterFile, TakeRemovesOneLetterAndKeepsTheOthers) {
