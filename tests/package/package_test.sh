@@ -7,7 +7,7 @@
 set -euo pipefail
 source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 
-version= build= deb= work=
+version='' build='' deb='' work=''
 while [ $# -gt 0 ]; do
     case $1 in
         --version) version=$2; shift 2 ;;
@@ -74,17 +74,17 @@ usr/share/doc/nhpush/submission-api.md"
 actual_files=$(cd "$root" && find . ! -type d | sed 's|^\./||' | LC_ALL=C sort)
 missing=$(LC_ALL=C comm -23 <(echo "$expected_files") <(echo "$actual_files"))
 unexpected=$(LC_ALL=C comm -13 <(echo "$expected_files") <(echo "$actual_files"))
-[ -z "$missing" ] || fail files "missing:" $missing
-[ -z "$unexpected" ] || fail files "not expected:" $unexpected
+[ -z "$missing" ] || fail files "missing: ${missing//$'\n'/ }"
+[ -z "$unexpected" ] || fail files "not expected: ${unexpected//$'\n'/ }"
 not_root=$(dpkg-deb -c "$deb" | awk '$2 != "root/root" { print $6 }')
-[ -z "$not_root" ] || fail files "not owned by root:" $not_root
+[ -z "$not_root" ] || fail files "not owned by root: ${not_root//$'\n'/ }"
 for program in usr/bin/nhpushd usr/bin/nhpush; do
     [ -x "$root/$program" ] || { fail binaries "/$program is not executable"; continue; }
     ! readelf -d "$root/$program" | grep -Eq 'RPATH|RUNPATH' || fail binaries "/$program has an RPATH/RUNPATH"
     ! readelf -S "$root/$program" | grep -q '\.symtab' || fail binaries "/$program is not stripped"
 done
-leaks=$(grep -rlF -e "$source_dir" ${build:+-e "$build"} "$root/etc" "$root/lib" "$root/usr/lib" "$root/usr/share" || true)
-[ -z "$leaks" ] || fail files "name the source or build tree:" ${leaks//$root/}
+leaks=$(cd "$root" && { grep -rlF -e "$source_dir" ${build:+-e "$build"} etc lib usr/lib usr/share || true; })
+[ -z "$leaks" ] || fail files "name the source or build tree: ${leaks//$'\n'/ }"
 cmp -s "$root/etc/nhpush/nhpushd.toml" "$source_dir/config/nhpushd.example.toml" ||
     fail files "/etc/nhpush/nhpushd.toml is not config/nhpushd.example.toml"
 
