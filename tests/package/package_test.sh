@@ -34,7 +34,8 @@ fi
 rm -rf "$work/root" "$work/control" "$work/units"
 mkdir -p "$work"
 if [ -z "$deb" ]; then
-    deb=$("$source_dir/scripts/package" --build "$build" --output "$work/out")
+    deb=$("$source_dir/scripts/package" --build "$build" --output "$work/out") ||
+        { echo "FAIL [build] scripts/package --build $build failed (its output is above)"; exit 1; }
 fi
 [ -f "$deb" ] || { echo "FAIL [build] no package at '$deb'"; exit 1; }
 echo "inspecting $deb"
