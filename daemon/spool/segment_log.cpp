@@ -139,28 +139,33 @@ std::vector<recovery_note> segment_log::recover(
             continue;
         }
         const auto good = bytes.size() - rest.size();
+        std::error_code ec;
         if (last) {
             // The tail a crash tore off (or damage at the end): the records before it are all there.
             notes.push_back(
                 {false,
                  fmt::format("{}: cut at byte {} of {} ({})", path.string(), good, bytes.size(), problem)});
-            std::error_code ec;
-            fs::resize_file(path, good, ec);  // so the cursor reads it back to there only
-            continue;
+        } else {
+            // Damage inside: a copy goes aside for the operator, the good records before it stay.
+            fs::create_directories(damaged_dir, ec);
+            const auto aside = damaged_dir / path.filename();
+            fs::copy_file(path, aside, fs::copy_options::overwrite_existing, ec);
+            notes.push_back({true,
+                             fmt::format("{}: damaged at byte {} of {} ({}); the records before it are "
+                                         "recovered, the rest is lost; a copy of the file is in {}{}",
+                                         path.string(),
+                                         good,
+                                         bytes.size(),
+                                         problem,
+                                         aside.string(),
+                                         ec ? fmt::format(" (the copy failed: {})", ec.message()) : "")});
         }
-        std::error_code ec;
-        fs::create_directories(damaged_dir, ec);
-        const auto aside = damaged_dir / path.filename();
-        fs::rename(path, aside, ec);
-        notes.push_back({true,
-                         fmt::format("{}: damaged at byte {} of {} ({}); records before it recovered, "
-                                     "the file moved to {}{}",
-                                     path.string(),
-                                     good,
-                                     bytes.size(),
-                                     problem,
-                                     aside.string(),
-                                     ec ? fmt::format(" (failed: {})", ec.message()) : "")});
+        // Cut at the damage, so the cursor reads the good records back and stops there.
+        if (good < segment_magic.size()) {
+            fs::remove(path, ec);
+        } else {
+            fs::resize_file(path, good, ec);
+        }
     }
     first_number_ = numbers.empty() ? 1 : numbers.front();
     start_segment(numbers.empty() ? 1 : numbers.back() + 1);

@@ -63,7 +63,8 @@ public:
      * @brief Reads every segment in order and hands each good record to `on_record`.
      *
      * A torn or damaged tail of the last segment is cut off. A segment with damage before its end
-     * (or a bad header) is moved into `damaged_dir` after its good records were handed over: never fatal.
+     * (or a bad header) is copied into `damaged_dir` for the operator and cut at the damage: its
+     * records before the damage are kept. Never fatal.
      * Then starts a fresh active segment after the last one. Call once, before anything else.
      */
     std::vector<recovery_note> recover(const std::filesystem::path& damaged_dir,
