@@ -32,7 +32,8 @@ metrics::daemon_report take_report(api_services& s) {
         r.spool->writable = spool->problem().empty();
         r.spool->kept_for_next_start = s.dispatcher.kept_for_next_start();
         for (const auto& h : spool->figures()) {
-            r.spool->hubs.push_back({.name = h.hub, .outstanding = h.outstanding, .in_memory = h.in_window, .bytes = h.bytes});
+            r.spool->hubs.push_back(
+                {.name = h.hub, .outstanding = h.outstanding, .in_memory = h.in_window, .bytes = h.bytes});
         }
     }
     for (auto& t : s.registry.totals()) {
@@ -344,8 +345,26 @@ request_handler::outcome request_handler::cancel(const std::string& id) {
         return unknown_notification(id);
     }
     if (record->state == hubs::notification_state::queued) {
-        if (services_.dispatcher.cancellations().cancel(id) == hubs::send_cancellations::outcome::cancelled) {
-            return json(200, render_cancelled(id, *record, cancelled_where::queue));
+        using outcome = hubs::send_cancellations::outcome;
+        auto& cancellations = services_.dispatcher.cancellations();
+        switch (cancellations.cancel(id)) {
+            case outcome::cancelled:
+                return json(200, render_cancelled(id, *record, cancelled_where::queue));
+            case outcome::cancelled_at_hand_over:
+                // Waiting in the spool, unless it finished since we looked: then no hand-over comes.
+                if (auto now = services_.results.find(id);
+                    now && now->state != hubs::notification_state::queued) {
+                    cancellations.withdraw(id);
+                    return error_response(
+                        {api_errc::cannot_cancel,
+                         fmt::format("notification '{}' is finished ({}): nothing to cancel",
+                                     id,
+                                     hubs::to_string(now->state)),
+                         ""});
+                }
+                return json(200, render_cancelled(id, *record, cancelled_where::queue));
+            case outcome::on_the_wire:
+                break;
         }
         return error_response(
             {api_errc::cannot_cancel,

@@ -64,13 +64,19 @@ send_cancellations::outcome send_cancellations::cancel(std::string_view id) {
     auto it = s.entries.find(std::string(id));
     if (it == s.entries.end()) {
         s.before_handover.emplace(id);
-        return outcome::cancelled;
+        return outcome::cancelled_at_hand_over;
     }
     if (!it->second.armed) {
         it->second.cancel_when_armed = true;
         return outcome::cancelled;
     }
     return cancel_queued_send(it->second.signal) ? outcome::cancelled : outcome::on_the_wire;
+}
+
+void send_cancellations::withdraw(std::string_view id) {
+    auto& s = stripe_of(id);
+    std::lock_guard lock(s.mutex);
+    s.before_handover.erase(std::string(id));
 }
 
 std::size_t send_cancellations::size() const {

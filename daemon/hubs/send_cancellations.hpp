@@ -53,8 +53,9 @@ public:
 
     /** @brief What cancel() did. */
     enum class outcome {
-        cancelled,    ///< it was queued: it completes with errc::cancelled, never sent
-        on_the_wire,  ///< it is being sent: a request cannot be recalled
+        cancelled,  ///< it was queued in the library: it completes with errc::cancelled, never sent
+        cancelled_at_hand_over,  ///< not in the library's hands: its hand-over will cancel it (see withdraw)
+        on_the_wire,             ///< it is being sent: a request cannot be recalled
     };
 
     /**
@@ -63,6 +64,12 @@ public:
      * (waiting in the spool, or being handed over now): remembered, and the hand-over cancels it.
      */
     outcome cancel(std::string_view id);
+
+    /**
+     * @brief Takes back a cancelled_at_hand_over that came too late: the notification finished in
+     * the meantime (between the caller's look at its state and cancel()), so no hand-over will come.
+     */
+    void withdraw(std::string_view id);
 
     /** @brief Notifications that can be cancelled now (armed or not). */
     std::size_t size() const;

@@ -13,11 +13,30 @@ using nhpush::hubs::send_cancellations;
 
 TEST(send_cancellations, a_cancel_before_the_hand_over_is_honoured_at_it) {
     send_cancellations c;
-    EXPECT_EQ(c.cancel("a"), send_cancellations::outcome::cancelled);
+    EXPECT_EQ(c.cancel("a"), send_cancellations::outcome::cancelled_at_hand_over);
     const auto t = c.open("a");
     EXPECT_TRUE(t.cancelled);
     EXPECT_EQ(t.signal, nullptr);
     EXPECT_FALSE(c.open("a").cancelled) << "once";
+}
+
+TEST(send_cancellations, a_withdrawn_cancel_leaves_the_hand_over_alone) {
+    send_cancellations c;
+    c.cancel("a");
+    c.withdraw("a");
+    EXPECT_FALSE(c.open("a").cancelled);
+}
+
+TEST(send_cancellations, a_cancel_during_the_hand_over_is_emitted_when_armed) {
+    send_cancellations c;
+    const auto t = c.open("a");
+    ASSERT_NE(t.signal, nullptr);
+    bool emitted = false;
+    t.signal->slot().assign([&](boost::asio::cancellation_type) { emitted = true; });
+    EXPECT_EQ(c.cancel("a"), send_cancellations::outcome::cancelled);
+    EXPECT_FALSE(emitted) << "not before the library holds the slot";
+    c.arm("a", t.signal);
+    EXPECT_TRUE(emitted);
 }
 
 TEST(send_cancellations, a_second_send_of_an_open_id_is_not_cancellable_and_closes_nothing) {
