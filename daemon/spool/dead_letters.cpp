@@ -231,29 +231,45 @@ void dead_letters::for_each_line(Visit visit) const {
     std::ifstream in(path_, std::ios::binary);
     std::string line;
     for (std::size_t number = 1; std::getline(in, line); ++number) {
-        visit(number, std::string_view(line));
+        visit(number, std::string_view(line), !in.eof());
     }
 }
 
+namespace {
+
+/// How a line of `id` starts: encode_line writes the id first.
+std::string line_prefix_of(std::string_view id) {
+    std::string out;
+    shared::string_output stream{out};
+    json_writer w(stream);
+    w.StartObject();
+    write_field(w, "id", id);
+    return out;  // `{"id":"…"`, escaped as in the file
+}
+
+}  // namespace
+
 dead_letter_page dead_letters::list(std::size_t limit, std::string_view after) const {
-    std::lock_guard lock(mutex_);
-    // The file is oldest first: keep the last `limit + 1` before `after` (the extra one says `more`).
-    std::deque<dead_letter> window;
+    // No lock: the file grows by whole lines only and a rewrite replaces it by a rename (this stream
+    // keeps reading the file it opened), so the appends of the workers never wait for a listing.
+    // Only the lines of the page are parsed. The file is oldest first: keep the last `limit + 1`
+    // lines before `after` (the extra one says `more`).
+    struct raw_line {
+        std::size_t number;
+        std::string text;
+    };
+    std::deque<raw_line> window;
+    const auto after_prefix = after.empty() ? std::string() : line_prefix_of(after);
     bool reached_after = false;
-    for_each_line([&](std::size_t number, std::string_view line) {
-        if (reached_after) {
-            return;
+    for_each_line([&](std::size_t number, std::string_view line, bool whole) {
+        if (reached_after || !whole) {
+            return;  // past the page, or an append still under way
         }
-        auto letter = decode_line(line);
-        if (!letter) {
-            log_.log(log_level::warning, "{}: line {} is not a dead letter; skipped", path_.string(), number);
-            return;
-        }
-        if (!after.empty() && letter->id == after) {
+        if (!after.empty() && line.starts_with(after_prefix)) {
             reached_after = true;
             return;
         }
-        window.push_back(std::move(*letter));
+        window.push_back({number, std::string(line)});
         if (window.size() > limit + 1) {
             window.pop_front();
         }
@@ -266,7 +282,14 @@ dead_letter_page dead_letters::list(std::size_t limit, std::string_view after) c
     if (page.more) {
         window.pop_front();
     }
-    page.letters.assign(std::make_move_iterator(window.rbegin()), std::make_move_iterator(window.rend()));
+    for (auto it = window.rbegin(); it != window.rend(); ++it) {
+        if (auto letter = decode_line(it->text)) {
+            page.letters.push_back(std::move(*letter));
+        } else {
+            log_.log(
+                log_level::warning, "{}: line {} is not a dead letter; skipped", path_.string(), it->number);
+        }
+    }
     return page;
 }
 
@@ -274,7 +297,7 @@ std::optional<dead_letter> dead_letters::take(std::string_view id) {
     std::lock_guard lock(mutex_);
     std::optional<dead_letter> newest;
     std::size_t newest_line = 0;
-    for_each_line([&](std::size_t number, std::string_view line) {
+    for_each_line([&](std::size_t number, std::string_view line, bool) {
         // Cheap test first: most lines are not this id.
         if (line.find(id) == std::string_view::npos) {
             return;
@@ -295,7 +318,7 @@ bool dead_letters::rewrite_without(std::size_t line_to_drop) {
     temp += ".tmp";
     {
         std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-        for_each_line([&](std::size_t number, std::string_view line) {
+        for_each_line([&](std::size_t number, std::string_view line, bool) {
             if (number != line_to_drop) {
                 out << line << '\n';
             }
@@ -318,7 +341,7 @@ bool dead_letters::rewrite_without(std::size_t line_to_drop) {
 std::size_t dead_letters::purge() {
     std::lock_guard lock(mutex_);
     std::size_t count = 0;
-    for_each_line([&](std::size_t, std::string_view) { ++count; });
+    for_each_line([&](std::size_t, std::string_view, bool) { ++count; });
     std::error_code ec;
     std::filesystem::resize_file(path_, 0, ec);
     size_ = file_size_or_zero(path_);

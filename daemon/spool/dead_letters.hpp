@@ -78,7 +78,8 @@ struct dead_letter_page {
  * last line left by a crash is cut at start with a log line; any other unreadable line is skipped
  * with a log line when read.
  *
- * Thread-safety: every member may be called from any thread (one mutex; failures are rare).
+ * Thread-safety: every member may be called from any thread (one mutex, which list() does not
+ * take: failures are rare, listings may be long).
  */
 class dead_letters {
 public:
@@ -91,7 +92,7 @@ public:
     /**
      * @brief Up to `limit` letters, newest first, older than the letter `after` (empty: from the
      * newest; a letter no longer in the file: none). Memory is bounded by `limit`, whatever the
-     * file's size.
+     * file's size; only the page's lines are parsed, and appends do not wait for it.
      */
     dead_letter_page list(std::size_t limit, std::string_view after = {}) const;
 

@@ -223,6 +223,17 @@ TEST_F(DeadLetterFile, ADamagedLineInTheMiddleIsSkippedWithALogLine) {
     EXPECT_NE(logged_.back().find("line 2"), std::string::npos) << logged_.back();
 }
 
+TEST_F(DeadLetterFile, AnAppendUnderWayIsNotListedNorLogged) {
+    dead_letters store(dir_, 1 << 20, log_);
+    store.append(sample("a"));
+    {
+        std::ofstream out(file(), std::ios::app | std::ios::binary);
+        out << encode_line(sample("b")).substr(0, 20);  // another thread's write, half visible
+    }
+    EXPECT_EQ(ids(store.list(10)), (std::vector<std::string>{"a"}));
+    EXPECT_TRUE(logged_.empty());
+}
+
 TEST_F(DeadLetterFile, AnEmptyOrMissingFileListsNothing) {
     dead_letters store(dir_, 1 << 20, log_);
     const auto page = store.list(10);
