@@ -132,6 +132,11 @@ public:
     /** @brief Spooled notifications a stop cut short so far: they are sent after the next start. */
     std::uint64_t kept_for_next_start() const noexcept { return kept_for_next_start_.load(); }
 
+    /** @brief Notifications the spool queued again at start (a previous run left them unfinished;
+     *  those it had on the wire may reach the hub twice). */
+    std::uint64_t recovered() const noexcept { return recovered_.load(); }
+    void count_recovered(std::uint64_t n) noexcept { recovered_.fetch_add(n); }
+
     /**
      * @brief Queues `n` and completes once with its final result, as
      * `void(error_code, send_result, bool at_once)`; `at_once` is true for a refusal. The completion
@@ -272,6 +277,7 @@ private:
     unsent_log& unsent_;
     spool::spool* spool_;
     std::atomic<std::uint64_t> kept_for_next_start_{0};
+    std::atomic<std::uint64_t> recovered_{0};
 };
 
 }  // namespace nhpush::hubs
