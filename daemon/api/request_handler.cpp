@@ -31,6 +31,7 @@ metrics::daemon_report take_report(api_services& s) {
         r.spool.emplace();
         r.spool->writable = spool->problem().empty();
         r.spool->kept_for_next_start = s.dispatcher.kept_for_next_start();
+        r.spool->recovered = s.dispatcher.recovered();
         for (const auto& h : spool->figures()) {
             r.spool->hubs.push_back(
                 {.name = h.hub, .outstanding = h.outstanding, .in_memory = h.in_window, .bytes = h.bytes});

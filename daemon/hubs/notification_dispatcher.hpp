@@ -142,6 +142,11 @@ public:
     /** @brief Spooled notifications a stop cut short so far: they are sent after the next start. */
     std::uint64_t kept_for_next_start() const noexcept { return kept_for_next_start_.load(); }
 
+    /** @brief Notifications the spool queued again at start (a previous run left them unfinished;
+     *  those it had on the wire may reach the hub twice). */
+    std::uint64_t recovered() const noexcept { return recovered_.load(); }
+    void count_recovered(std::uint64_t n) noexcept { recovered_.fetch_add(n); }
+
     /**
      * @brief Queues `n` and completes once with its final result, as
      * `void(error_code, send_result, bool at_once)`; `at_once` is true for a refusal. The completion
@@ -243,11 +248,15 @@ private:
 
     /// The final result of a spooled notification, to the table, the health, the spool.
     void finish_spooled(hub_slot* slot,
-                        const spool::handoff& h,
+                        spool::handoff&& h,
                         const boost::system::error_code& ec,
                         const send_result& r,
                         bool scheduled = false);
     void record_dead_letter(const spool::handoff& h, const result_record& r);
+
+    /// A spooled notification a stop or a reload cut short: kept for the next start if nhpushd is
+    /// stopping, else handed to the hub in force now.
+    void keep_or_resend(spool::handoff&& h, const boost::system::error_code& ec, const send_result& r);
     /// async_submit's hand-over to the library. A refusal completes inline: it forgets the claim
     /// (before the caller's handler can run) and marks the caller's at_once_outcome.
     template <class Handler>
@@ -303,6 +312,7 @@ private:
     spool::dead_letters* dead_letters_;
     send_cancellations cancellations_;
     std::atomic<std::uint64_t> kept_for_next_start_{0};
+    std::atomic<std::uint64_t> recovered_{0};
 };
 
 }  // namespace nhpush::hubs

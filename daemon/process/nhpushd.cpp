@@ -187,6 +187,7 @@ private:
                     results_.confirm(a.id);
                 }
             });
+        dispatcher_.count_recovered(summary.unfinished);
         for (const auto& note : summary.notes) {
             log_.log(note.damage ? log_level::error : log_level::warning, "spool: {}", note.text);
         }

@@ -155,6 +155,7 @@ TEST(nhpushd_spool, sigterm_keeps_what_it_did_not_send_for_the_next_start) {
     nhpushd_process again(fast, {.tables_extra = spool_table(spool.path(), "interval")});
     EXPECT_THAT(again.log(), HasSubstr("30 unfinished notification(s) queued again"));
     auto client = again.client();
+    EXPECT_THAT(client.get("/metrics").body, HasSubstr("nhpushd_spool_recovered 30"));
     EXPECT_EQ(client.get("/v1/notifications/term-7").status, 200u) << "known after the restart";
     EXPECT_TRUE(poll_until([&] { return missing_from(ids, recorded_ids(fast)).empty(); }, 30s));
     EXPECT_TRUE(poll_until(
@@ -203,6 +204,33 @@ TEST(nhpushd_spool, a_full_disk_refuses_with_503_and_recovers_when_space_returns
     acknowledged.insert("after-space");
     EXPECT_EQ(client.get("/healthz").status, 200u);
     EXPECT_TRUE(poll_until([&] { return missing_from(acknowledged, recorded_ids(hub)).empty(); }, 30s));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(nhpushd_spool, a_reload_that_replaces_the_hub_loses_nothing) {
+    spool_dir spool;
+    hubsim_process hub({.args = {"--latency", "200"}, .record = true});
+    const auto tables = spool_table(spool.path(), "interval");
+    nhpushd_process daemon(hub,
+                           {.daemon_extra = "drain_deadline = 0\n",
+                            .hub_extra = "max_connections = 1\nprotocol = \"http1\"\n",
+                            .tables_extra = tables});
+    auto client = daemon.client();
+    const auto answer =
+        client.request("POST", "/v1/notifications", batch_of("reload", 10), "application/x-ndjson");
+    ASSERT_EQ(answer.status, 202u);
+    const auto ids = accepted_ids(answer.body);
+    ASSERT_EQ(ids.size(), 10u);
+    // A changed hub table rebuilds the hub while the old one has one on the wire and nine queued.
+    daemon.write_config("drain_deadline = 0\n", "max_connections = 10\nprotocol = \"http1\"\n");
+    daemon.signal(SIGHUP);
+    ASSERT_TRUE(daemon.wait_for_notify("READY=1", 10s));
+    const std::set<std::string> expected(ids.begin(), ids.end());
+    EXPECT_TRUE(poll_until([&] { return missing_from(expected, recorded_ids(hub)).empty(); }, 20s))
+        << "missing: " << testing::PrintToString(missing_from(expected, recorded_ids(hub)));
 }
 
 }  // namespace
