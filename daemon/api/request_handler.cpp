@@ -47,7 +47,9 @@ hubs::health_report take_health(api_services& s) {
             samples.push_back(hubs::hub_health_sample::of(slot->name, slot->health));
         }
     }
-    return hubs::evaluate_health(s.stopping.load(std::memory_order_relaxed), samples);
+    auto report = hubs::evaluate_health(s.stopping.load(std::memory_order_relaxed), samples);
+    report.degraded = s.counters.sources.problems();
+    return report;
 }
 
 request_handler::request_handler(api_services& services) : services_(services) {

@@ -17,6 +17,7 @@
 #include "process/worker_watchdog.hpp"
 #include "server/http_session.hpp"
 #include "server/unix_listener.hpp"
+#include "sources/redis_stream_source.hpp"
 
 #include <nhpush/worker_pool.hpp>
 
@@ -32,6 +33,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <ostream>
 
 namespace nhpush::process {
@@ -51,7 +53,8 @@ class daemon_process {
 public:
     daemon_process(std::filesystem::path file,
                    config::nhpushd_config config,
-                   const hubs::connection_strings& strings)
+                   const hubs::connection_strings& strings,
+                   std::map<std::string, std::string> source_passwords)
         : file_(std::move(file))
         , log_(config.daemon.log_level)
         , results_(config.daemon.recent_results)
@@ -63,6 +66,15 @@ public:
         registry_->start(config, strings);
         listener_ = std::make_unique<server::unix_listener>(
             pool_->context(0), config.daemon, systemd::activated_socket(), log_);
+        for (const auto& [name, source] : config.sources) {
+            sources_.push_back(std::make_unique<sources::redis_stream_runner>(
+                pool_->context(sources_.size() % pool_->size()),
+                name,
+                source,
+                std::move(source_passwords[name]),
+                sources::source_services{*registry_, dispatcher_, log_},
+                counters_.sources.add(name, source.stream)));
+        }
     }
 
     const log::daemon_log& log() const { return log_; }
@@ -84,6 +96,9 @@ public:
         });
 
         listener_->start(*pool_, services_, tracker_);
+        for (auto& source : sources_) {
+            source->start();
+        }
         const auto hub_count = registry_->current()->hubs.size();
         log_.log(log_level::info,
                  "nhpushd {} ready: listening on {}, {} hub(s), {} worker thread(s)",
@@ -101,6 +116,9 @@ public:
         systemd::notify("STOPPING=1\nSTATUS=draining");
         stopping_.store(true);
         listener_->stop();
+        for (auto& source : sources_) {
+            source->stop_reading();  // entries not read stay in Redis for the other daemons
+        }
         // A copy of the deadline only: holding the live hubs here would keep their timers and sockets
         // alive past pool_.reset(), to be destroyed after their io_contexts (ASan found it).
         const auto drain = registry_->current()->daemon.drain_deadline;
@@ -113,6 +131,10 @@ public:
                  queued,
                  drain.count());
         registry_->stop(duration_cast<milliseconds>(drain));
+        for (auto& source : sources_) {
+            source->finish(close_clients_within);  // acknowledge what finished while draining
+        }
+        sources_.clear();
         report_unsent();
         tracker_.close_all();
         if (!tracker_.wait_until_empty(steady_clock::now() + close_clients_within)) {
@@ -209,6 +231,7 @@ private:
     std::unique_ptr<hubs::hub_registry> registry_;
     api::api_services services_;
     std::unique_ptr<server::unix_listener> listener_;
+    std::vector<std::unique_ptr<sources::redis_stream_runner>> sources_;
 };
 
 int run(const std::filesystem::path& file) {
@@ -220,16 +243,21 @@ int run(const std::filesystem::path& file) {
     }
     config::nhpushd_config config;
     hubs::connection_strings strings;
+    std::map<std::string, std::string> source_passwords;
     try {
         config = config::load_config(file);
         strings = hubs::resolve_connection_strings(config);
+        for (const auto& [name, source] : config.sources) {
+            source_passwords[name] = sources::resolve_password(name, source);
+        }
     } catch (const config::config_error& e) {
         log::stderr_sink(log_level::error, fmt::format("nhpushd: {}", e.what()));
         return 1;
     }
     std::unique_ptr<daemon_process> daemon;
     try {
-        daemon = std::make_unique<daemon_process>(file, std::move(config), strings);
+        daemon =
+            std::make_unique<daemon_process>(file, std::move(config), strings, std::move(source_passwords));
     } catch (const std::exception& e) {
         log::stderr_sink(log_level::error, fmt::format("nhpushd: cannot start: {}", e.what()));
         return 1;
