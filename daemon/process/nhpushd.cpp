@@ -61,7 +61,8 @@ public:
         , dispatcher_(results_, unsent_)
         , pool_(std::make_unique<worker_pool>(config.daemon.threads))
         , registry_(std::make_unique<hubs::hub_registry>(*pool_, log_))
-        , services_{*registry_, results_, dispatcher_, ids_, counters_, log_, stopping_} {
+        , services_{*registry_, results_, dispatcher_, ids_, counters_, log_, stopping_}
+        , sources_config_(config.sources) {
         log_config_warnings(config);
         registry_->start(config, strings);
         listener_ = std::make_unique<server::unix_listener>(
@@ -175,6 +176,9 @@ private:
             log_config_warnings(next);
             auto strings = hubs::resolve_connection_strings(next);
             const auto plan = registry_->reload(next, strings);
+            if (next.sources != sources_config_) {
+                log_.log(log_level::warning, "[sources] changed; the change takes effect at the next start");
+            }
             log_.set_level(next.daemon.log_level);
             results_.set_capacity(next.daemon.recent_results);
             log_plan(plan);
@@ -231,6 +235,7 @@ private:
     std::unique_ptr<hubs::hub_registry> registry_;
     api::api_services services_;
     std::unique_ptr<server::unix_listener> listener_;
+    std::map<std::string, config::source_config, std::less<>> sources_config_;  ///< as started: not reloaded
     std::vector<std::unique_ptr<sources::redis_stream_runner>> sources_;
 };
 
