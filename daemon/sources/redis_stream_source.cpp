@@ -110,7 +110,8 @@ public:
         keys_ = {config_.stream,
                  config_.group,
                  config_.dead_stream.empty() ? config_.stream + ":dead" : config_.dead_stream,
-                 config_.results_stream};
+                 config_.results_stream,
+                 config_.consumer};
     }
 
     std::future<void> start() {

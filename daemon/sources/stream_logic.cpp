@@ -153,6 +153,8 @@ std::vector<std::vector<std::string>> write_back_commands(const write_back_keys&
                                 d.entry_id,
                                 "id",
                                 d.notification_id,
+                                "consumer",
+                                keys.consumer,
                                 "outcome",
                                 sent ? "sent" : "failed",
                                 "http_status",

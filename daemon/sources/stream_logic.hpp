@@ -87,6 +87,7 @@ struct write_back_keys {
     std::string group;
     std::string dead_stream;
     std::string results_stream;  ///< empty: none
+    std::string consumer;        ///< this daemon's consumer name, written with each result
 };
 
 /**

@@ -96,7 +96,7 @@ TEST(FateOf, SentIsAckedRefusalsAndFailuresDecideTheRest) {
 }
 
 TEST(WriteBackCommands, CopiesComeBeforeTheOneXack) {
-    const write_back_keys keys{"orders", "nhpushd", "orders:dead", "orders:results"};
+    const write_back_keys keys{"orders", "nhpushd", "orders:dead", "orders:results", "host-a"};
     const std::vector<finished_entry> done = {
         {"1-0", "a", entry_fate::ack, 201, "", ""},
         {"1-1", "b", entry_fate::dead, 400, "hub said no (HTTP 400)", R"({"hub":"main"})"},
@@ -107,6 +107,8 @@ TEST(WriteBackCommands, CopiesComeBeforeTheOneXack) {
     EXPECT_EQ(commands[0][1], "orders:results");
     EXPECT_EQ(commands[1][1], "orders:dead");
     EXPECT_EQ(commands[2][1], "orders:results");
+    EXPECT_EQ(commands[2][7], "consumer");
+    EXPECT_EQ(commands[2][8], "host-a");
     EXPECT_EQ(commands[3], (std::vector<std::string>{"XACK", "orders", "nhpushd", "1-0", "1-1"}));
     EXPECT_TRUE(write_back_commands(keys, {}).empty());
 }
