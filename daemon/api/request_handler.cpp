@@ -49,6 +49,14 @@ hubs::health_report take_health(api_services& s) {
     }
     auto report = hubs::evaluate_health(s.stopping.load(std::memory_order_relaxed), samples);
     report.degraded = s.counters.sources.problems();
+    if (const auto* spool = s.dispatcher.spool()) {
+        if (auto problem = spool->problem(); !problem.empty()) {
+            report.healthy = false;
+            report.reasons.push_back(fmt::format(
+                "spool: {}; submissions are refused with 503 spool_unavailable until it can be written",
+                problem));
+        }
+    }
     return report;
 }
 
@@ -66,6 +74,7 @@ const hubs::live_config& request_handler::refresh() {
     // The parser keeps its memory across requests; rebuild it only when the hubs' names change.
     if (!parser_ || !previous || previous->hub_names != live_->hub_names) {
         parser_.emplace(live_->hub_names);
+        parser_->keep_text(services_.dispatcher.spool() != nullptr);
     }
     return *live_;
 }
@@ -77,7 +86,7 @@ response_data request_handler::error_response(const api_error& error, std::strin
     return r;
 }
 
-std::variant<response_data, pending_wait> request_handler::handle(request_view request) {
+request_handler::outcome request_handler::handle(request_view request) {
     refresh();
     auto routed = route_request(request.verb, request.target);
     if (auto* e = std::get_if<route_error>(&routed)) {
@@ -99,7 +108,7 @@ std::variant<response_data, pending_wait> request_handler::handle(request_view r
     return error_response({api_errc::not_found, "no such endpoint", ""});
 }
 
-std::variant<response_data, pending_wait> request_handler::submit(request_view request, bool wait) {
+request_handler::outcome request_handler::submit(request_view request, bool wait) {
     if (services_.stopping.load(std::memory_order_relaxed)) {
         return error_response(
             {api_errc::shutting_down, "nhpushd is stopping and takes no new notifications", ""});
@@ -119,7 +128,7 @@ std::variant<response_data, pending_wait> request_handler::submit(request_view r
     return submit_one(request.body, wait);
 }
 
-std::variant<response_data, pending_wait> request_handler::submit_one(std::string& body, bool wait) {
+request_handler::outcome request_handler::submit_one(std::string& body, bool wait) {
     auto parsed = parser_->parse(body, std::chrono::system_clock::now());
     if (auto* e = std::get_if<api_error>(&parsed)) {
         return error_response(*e);
@@ -131,42 +140,89 @@ std::variant<response_data, pending_wait> request_handler::submit_one(std::strin
         // The slot is owned by the configuration in force; share it for the duration of the wait.
         auto it = std::find_if(
             live_->hubs.begin(), live_->hubs.end(), [&](const auto& h) { return h.get() == slot; });
-        return pending_wait{*it, std::move(id), std::move(s.notification)};
+        return pending_wait{*it, std::move(id), std::move(s.notification), std::move(s.text)};
     }
     hubs::submit_refusal refusal;
-    if (auto ec = services_.dispatcher.submit(*slot, id, std::move(s.notification), &refusal)) {
-        return ec == hubs::dispatch_errc::duplicate_id ? duplicate(id, refusal.existing)
-                                                       : refused(*slot, ec, refusal.result);
+    std::uint64_t ticket = 0;
+    if (auto ec =
+            services_.dispatcher.submit({*slot, id, std::move(s.notification), s.text}, &refusal, &ticket)) {
+        if (ec == hubs::dispatch_errc::duplicate_id) {
+            return duplicate(id, refusal.existing);
+        }
+        if (ec == hubs::dispatch_errc::spool_unavailable) {
+            return spool_unavailable(refusal.spool_error);
+        }
+        return refused(*slot, ec, refusal.result);
     }
-    return json(202, render_accepted(id));
+    return after_sync(ticket, json(202, render_accepted(id)));
 }
 
-response_data request_handler::submit_batch(std::string& body) {
+request_handler::outcome request_handler::after_sync(std::uint64_t ticket, response_data answer) {
+    const auto* spool = services_.dispatcher.spool();
+    if (spool != nullptr && spool->waits_for_sync() && ticket != 0) {
+        return pending_sync{ticket, std::move(answer)};
+    }
+    return answer;
+}
+
+response_data request_handler::spool_unavailable(const std::string& why) {
+    std::uint64_t suppressed = 0;
+    if (services_.spool_errors.allow(std::chrono::steady_clock::now(), suppressed)) {
+        services_.log.log(log_level::error,
+                          "spool: {}; refusing submissions with 503{}",
+                          why,
+                          log::suppressed_note(suppressed));
+    }
+    auto r = error_response(
+        {api_errc::spool_unavailable,
+         fmt::format("the spool cannot be written ({}): nothing was accepted; submit again after Retry-After",
+                     why),
+         ""});
+    r.retry_after = 5;
+    return r;
+}
+
+response_data request_handler::sync_failed(const boost::system::error_code& ec) {
+    return spool_unavailable(
+        fmt::format("sync failed: {}; the notifications may still be sent", ec.message()));
+}
+
+request_handler::outcome request_handler::submit_batch(std::string& body) {
     batch_answer answer;
+    std::uint64_t ticket = 0;  // the last line's: one sync covers the whole batch
     // Each line is queued as soon as it is parsed: memory does not grow with the number of lines.
     const auto on_line = [&](std::size_t line, std::variant<submission, api_error>& parsed) {
         if (auto* e = std::get_if<api_error>(&parsed)) {
             services_.counters.count_error(e->code);
             answer.reject(line, std::move(*e));
         } else {
-            submit_line(answer, line, std::get<submission>(parsed));
+            submit_line(answer, line, std::get<submission>(parsed), ticket);
         }
     };
     parser_->parse_ndjson_lines(body, std::chrono::system_clock::now(), on_line);
-    return json(202, answer.finish());
+    return after_sync(ticket, json(202, answer.finish()));
 }
 
-void request_handler::submit_line(batch_answer& answer, std::size_t line, submission& s) {
+void request_handler::submit_line(batch_answer& answer,
+                                  std::size_t line,
+                                  submission& s,
+                                  std::uint64_t& ticket) {
     auto* slot = live_->find(s.hub);
     auto id = s.client_id.empty() ? services_.ids.next() : std::move(s.client_id);
     hubs::submit_refusal refusal;
-    const auto ec = services_.dispatcher.submit(*slot, id, std::move(s.notification), &refusal);
+    const auto ec =
+        services_.dispatcher.submit({*slot, id, std::move(s.notification), s.text}, &refusal, &ticket);
     if (!ec) {
         answer.accept(line, id);
         return;
     }
     auto error = ec == hubs::dispatch_errc::duplicate_id
                      ? api_error{api_errc::duplicate_id, duplicate_message(id, refusal.existing), "id"}
+                 : ec == hubs::dispatch_errc::spool_unavailable
+                     ? api_error{api_errc::spool_unavailable,
+                                 fmt::format("the spool cannot be written ({}): this line was not accepted",
+                                             refusal.spool_error),
+                                 ""}
                      : refusal_error(*slot, ec, refusal.result);
     services_.counters.count_error(error.code);
     answer.reject(line, std::move(error));
@@ -226,6 +282,9 @@ response_data request_handler::finish_wait(const pending_wait& wait,
         return error_response({api_errc::duplicate_id,
                                fmt::format("id '{}' was taken by another notification", wait.id),
                                "id"});
+    }
+    if (ec == hubs::dispatch_errc::spool_unavailable) {
+        return spool_unavailable(result.error_detail);
     }
     if (at_once) {
         return refused(*wait.slot, ec, result);

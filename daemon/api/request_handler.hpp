@@ -2,13 +2,13 @@
 /** @file The submission API's handlers: a parsed HTTP request in, an answer out, no sockets. */
 
 #include "api/router.hpp"
-#include "submission/submission.hpp"
 #include "hubs/hub_registry.hpp"
 #include "hubs/notification_dispatcher.hpp"
 #include "hubs/notification_ids.hpp"
 #include "hubs/recent_results.hpp"
 #include "log/daemon_log.hpp"
 #include "metrics/daemon_metrics.hpp"
+#include "submission/submission.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -40,6 +40,7 @@ struct api_services {
     const std::atomic<bool>& stopping;  ///< set once SIGTERM arrives: no new work is taken
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     log::log_throttle session_errors{};  ///< sessions ended by an unexpected exception
+    log::log_throttle spool_errors{};    ///< "the spool cannot be written", at most every 10 s
 };
 
 /** @brief A request as the handlers see it. `body` may be parsed in place (overwritten). */
@@ -64,6 +65,13 @@ struct pending_wait {
     std::shared_ptr<hubs::hub_slot> slot;
     std::string id;
     notification n;
+    std::string text;  ///< the object as submitted, for the spool
+};
+
+/** @brief An answer to send once the spool has synced what it accepted (`fsync = "always"`). */
+struct pending_sync {
+    std::uint64_t ticket = 0;
+    response_data answer;
 };
 
 /** @brief The report behind /v1/stats and /metrics, taken now. */
@@ -82,8 +90,14 @@ class request_handler {
 public:
     explicit request_handler(api_services& services);
 
-    /** @brief The answer, or a wait-mode submission for the session to await. */
-    std::variant<response_data, pending_wait> handle(request_view request);
+    /** @brief What the session does with a request: answer, await a result, or await a sync. */
+    using outcome = std::variant<response_data, pending_wait, pending_sync>;
+
+    /** @brief The answer, or a wait-mode submission or a spool sync for the session to await. */
+    outcome handle(request_view request);
+
+    /** @brief The answer when the spool's sync failed after accepting (rare: the disk failed). */
+    response_data sync_failed(const boost::system::error_code& ec);
 
     /** @brief The answer to a wait-mode submission, from dispatcher::async_submit's completion. */
     response_data finish_wait(const pending_wait& wait,
@@ -99,10 +113,13 @@ public:
 
 private:
     const hubs::live_config& refresh();
-    std::variant<response_data, pending_wait> submit(request_view request, bool wait);
-    std::variant<response_data, pending_wait> submit_one(std::string& body, bool wait);
-    response_data submit_batch(std::string& body);
-    void submit_line(batch_answer& answer, std::size_t line, submission& s);
+    outcome submit(request_view request, bool wait);
+    outcome submit_one(std::string& body, bool wait);
+    outcome submit_batch(std::string& body);
+    void submit_line(batch_answer& answer, std::size_t line, submission& s, std::uint64_t& ticket);
+    /// `answer` now, or after the spool's sync of `ticket` when the spool syncs before answering.
+    outcome after_sync(std::uint64_t ticket, response_data answer);
+    response_data spool_unavailable(const std::string& why);
     response_data duplicate(std::string_view id, const hubs::result_record& existing);
     response_data refused(hubs::hub_slot& slot,
                           const boost::system::error_code& ec,

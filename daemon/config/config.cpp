@@ -243,6 +243,29 @@ daemon_config read_daemon(const toml::table& table) {
     return d;
 }
 
+spool::spool_config read_spool(const toml::table& table) {
+    spool::spool_config s;
+    table_reader r(table, "spool");
+    r.read("dir", s.dir);
+    std::string fsync = "interval";
+    r.read("fsync", fsync);
+    if (fsync == "always") {
+        s.fsync = spool::fsync_mode::always;
+    } else if (fsync == "interval") {
+        s.fsync = spool::fsync_mode::interval;
+    } else if (fsync == "never") {
+        s.fsync = spool::fsync_mode::never;
+    } else {
+        throw config_error(
+            fmt::format("spool.fsync must be one of always, interval, never, not '{}'", fsync));
+    }
+    r.read("fsync_interval_ms", s.fsync_interval);
+    r.read("segment_bytes", s.segment_bytes);
+    r.read("memory_window", s.memory_window);
+    r.reject_unknown_keys();
+    return s;
+}
+
 /// `connections`, the fixed pool size of old files, is read as max_connections with a warning.
 void read_deprecated_connections(table_reader& r, hub_config& h, std::vector<std::string>& warnings) {
     if (!r.has("connections")) {
@@ -309,6 +332,9 @@ nhpushd_config read_config(const toml::table& root) {
     table_reader r(root, "");
     if (const auto* daemon = r.table("daemon")) {
         config.daemon = read_daemon(*daemon);
+    }
+    if (const auto* spool = r.table("spool")) {
+        config.spool = read_spool(*spool);
     }
     if (const auto* hubs = r.table("hubs")) {
         for (const auto& [name, node] : *hubs) {
@@ -387,6 +413,15 @@ void validate_daemon(const daemon_config& d) {
     check_range<std::size_t>("daemon.max_header_bytes", d.max_header_bytes, 1024, 1 << 20, " bytes");
     check_range<std::size_t>("daemon.max_clients", d.max_clients, 1, 1'000'000);
     check_range("daemon.client_idle_timeout", d.client_idle_timeout, 1, 86'400);
+}
+
+void validate_spool(const spool::spool_config& s) {
+    if (!s.dir.empty() && s.dir.front() != '/') {
+        throw config_error("spool.dir must be an absolute path (or empty: no spool)");
+    }
+    check_range("spool.fsync_interval_ms", s.fsync_interval, 1, 60'000);
+    check_range<std::size_t>("spool.segment_bytes", s.segment_bytes, 1 << 16, std::size_t{1} << 32, " bytes");
+    check_range<std::size_t>("spool.memory_window", s.memory_window, 1, 10'000'000);
 }
 
 void validate_connection_string_source(const std::string& path, const hub_config& h) {
@@ -533,6 +568,7 @@ std::string_view to_string(log_level level) noexcept {
 
 void validate(const nhpushd_config& config) {
     validate_daemon(config.daemon);
+    validate_spool(config.spool);
     if (config.hubs.empty()) {
         throw config_error("no hubs: add a [hubs.NAME] table with hub and a connection string source");
     }

@@ -4,6 +4,8 @@
 #include <nhpush/logger.hpp>
 #include <nhpush/notification_hub.hpp>
 
+#include "spool/spool_config.hpp"
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -127,6 +129,8 @@ struct source_config {
 /** @brief The whole file: `[daemon]` and one `[hubs.NAME]` table per hub, keyed by NAME. */
 struct nhpushd_config {
     daemon_config daemon;
+    /** @brief `[spool]`: off unless `dir` is given. */
+    spool::spool_config spool;
     /** @brief Hubs by the name submissions use (`"hub": "NAME"`); at least one. */
     std::map<std::string, hub_config, std::less<>> hubs;
     /** @brief Sources besides the socket, by NAME (`[sources.NAME]`); none by default. */

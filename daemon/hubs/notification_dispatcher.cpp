@@ -1,5 +1,7 @@
 #include "hubs/notification_dispatcher.hpp"
 
+#include <fmt/format.h>
+
 namespace nhpush::hubs {
 
 namespace detail {
@@ -8,6 +10,28 @@ thread_local at_once_outcome* current_at_once = nullptr;
 
 namespace {
 
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+using std::chrono::system_clock;
+
+std::int64_t unix_ms(system_clock::time_point t) {
+    return duration_cast<milliseconds>(t.time_since_epoch()).count();
+}
+
+spool::final_record final_of(const spool::handoff& h, const result_record& r) {
+    return {.id = h.record.id,
+            .hub = h.record.hub,
+            .segment = h.segment,
+            .sent = r.state == notification_state::sent,
+            .reason = r.reason,
+            .http_status = r.http_status,
+            .attempts = static_cast<std::uint32_t>(r.attempts),
+            .notification_id = r.notification_id,
+            .tracking_id = r.tracking_id,
+            .error_code = r.error_code,
+            .error_detail = r.error_detail};
+}
+
 class dispatch_category_impl final : public boost::system::error_category {
 public:
     const char* name() const noexcept override { return "nhpushd.dispatch"; }
@@ -15,6 +39,8 @@ public:
         switch (static_cast<dispatch_errc>(value)) {
             case dispatch_errc::duplicate_id:
                 return "the id is already queued, in flight or a recent result";
+            case dispatch_errc::spool_unavailable:
+                return "the spool cannot be written";
         }
         return "unknown dispatch error";
     }
@@ -31,10 +57,133 @@ bool notification_dispatcher::refusing() noexcept {
     return detail::current_at_once != nullptr;
 }
 
-boost::system::error_code notification_dispatcher::submit(hub_slot& slot,
-                                                          const std::string& id,
-                                                          notification n,
-                                                          submit_refusal* refusal) {
+boost::system::error_code notification_dispatcher::submit(dispatch_request request,
+                                                          submit_refusal* refusal,
+                                                          std::uint64_t* ticket) {
+    if (spool_ == nullptr) {
+        return submit_in_memory(request, refusal);
+    }
+    spool::handoff h;
+    spool::admission admitted;
+    if (auto ec = spool_in(request.slot, request.id, request.text, false, refusal, h, admitted)) {
+        return ec;
+    }
+    if (ticket != nullptr) {
+        *ticket = admitted.ticket;
+    }
+    if (admitted.send_now) {
+        send_handoff(request.slot, std::move(h), std::move(request.n));
+    }
+    return {};
+}
+
+boost::system::error_code notification_dispatcher::spool_in(hub_slot& slot,
+                                                            const std::string& id,
+                                                            std::string_view text,
+                                                            bool send_now,
+                                                            submit_refusal* refusal,
+                                                            spool::handoff& h,
+                                                            spool::admission& admitted) {
+    if (auto existing = results_.claim(id, slot.name)) {
+        if (refusal != nullptr) {
+            refusal->existing = std::move(*existing);
+        }
+        return dispatch_errc::duplicate_id;
+    }
+    const auto now = system_clock::now();
+    h.record = {.id = id,
+                .hub = slot.name,
+                .accepted_at_ms = unix_ms(now),
+                .deadline_ms = unix_ms(now + slot.config.client.notification_deadline),
+                .submission = std::string(text)};
+    try {
+        admitted = spool_->accept(h.record, send_now);
+    } catch (const std::exception& e) {
+        results_.forget(id);
+        if (refusal != nullptr) {
+            refusal->spool_error = e.what();
+        }
+        return dispatch_errc::spool_unavailable;
+    }
+    h.segment = admitted.segment;
+    results_.confirm(id);
+    return {};
+}
+
+void notification_dispatcher::send_handoff(hub_slot& slot,
+                                           spool::handoff h,
+                                           notification n,
+                                           then_handler then) {
+    const auto deadline = system_clock::time_point(milliseconds(h.record.deadline_ms));
+    detail::at_once_outcome outcome;
+    detail::at_once_scope scope(&outcome);
+    // The completion keeps the accepted record: the final record needs its segment.
+    slot.hub->async_send_prepared(
+        std::move(n),
+        send_options{.deadline = deadline},
+        [this, &slot, h = std::move(h), then = std::move(then)](boost::system::error_code ec,
+                                                                send_result r) mutable {
+            if (auto* at_once = detail::current_at_once) {
+                // Refused before it was queued: it stays in the spool, for later or the next start.
+                at_once->completed = true;
+                if (ec == errc::queue_full) {
+                    spool_->hand_back(std::move(h));
+                } else {
+                    kept_for_next_start_.fetch_add(1, std::memory_order_relaxed);
+                    spool_->finished(final_of(h, result_record::finished(h.record.hub, ec, r)), false);
+                }
+                if (then) {
+                    std::move(then)(ec, std::move(r), true);
+                }
+                return;
+            }
+            finish_spooled(&slot, h, ec, r);
+            if (then) {
+                std::move(then)(ec, std::move(r), false);
+            }
+        });
+}
+
+void notification_dispatcher::send_spooled(hub_slot* slot,
+                                           spool::handoff&& h,
+                                           std::optional<notification> n,
+                                           std::string problem) {
+    if (slot != nullptr && n) {
+        return send_handoff(*slot, std::move(h), std::move(*n));
+    }
+    send_result r;
+    r.error = make_error_code(errc::invalid_notification);
+    r.error_detail =
+        slot == nullptr
+            ? fmt::format("hub {} is no longer configured ([hubs.{}])", h.record.hub, h.record.hub)
+            : std::move(problem);
+    finish_spooled(slot, h, r.error, r);
+}
+
+void notification_dispatcher::finish_spooled(hub_slot* slot,
+                                             const spool::handoff& h,
+                                             const boost::system::error_code& ec,
+                                             const send_result& r) {
+    if (unsent_kind_of(ec)) {
+        // A stop cut it short: it stays queued in the spool and is sent after the next start.
+        kept_for_next_start_.fetch_add(1, std::memory_order_relaxed);
+        spool_->finished(final_of(h, result_record::finished(h.record.hub, ec, r)), false);
+        return;
+    }
+    if (slot != nullptr) {
+        slot->health.record(ec, r);
+    }
+    auto record = result_record::finished(h.record.hub, ec, r);
+    spool_->finished(final_of(h, record), true);
+    // dead letters: a final failure here has its submission in h.record.submission.
+    results_.finished(h.record.id, std::move(record));
+}
+
+boost::system::error_code notification_dispatcher::submit_in_memory(dispatch_request& request,
+                                                                    submit_refusal* refusal) {
+    auto& slot = request.slot;
+    const auto& id = request.id;
+    auto& n = request.n;
     // Claimed before async_send: the result may come back on a worker before async_send returns.
     if (auto existing = results_.claim(id, slot.name)) {
         if (refusal != nullptr) {

@@ -4,13 +4,18 @@
 #include "hubs/hub_registry.hpp"
 #include "hubs/recent_results.hpp"
 #include "hubs/unsent_log.hpp"
+#include "spool/spool.hpp"
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/dispatch.hpp>
 
 #include <boost/system/error_code.hpp>
 
+#include <atomic>
+#include <functional>
+#include <optional>
 #include <string>
 #include <type_traits>
 
@@ -18,7 +23,8 @@ namespace nhpush::hubs {
 
 /** @brief Why the dispatcher itself refused a submission (the library's refusals are nhpush::errc). */
 enum class dispatch_errc {
-    duplicate_id = 1,  ///< the id is already queued, in flight or a recent result: nothing was submitted
+    duplicate_id = 1,   ///< the id is already queued, in flight or a recent result: nothing was submitted
+    spool_unavailable,  ///< the spool could not be written: nothing was accepted
 };
 
 /** @brief The error category of dispatch_errc ("nhpushd.dispatch"). */
@@ -30,8 +36,17 @@ inline boost::system::error_code make_error_code(dispatch_errc e) noexcept {
 
 /** @brief What a refused submit() leaves for the answer. */
 struct submit_refusal {
-    send_result result;      ///< the library's result of a refusal (queue_full, invalid_notification, …)
-    result_record existing;  ///< with duplicate_id: the state of the notification that holds the id
+    send_result result;       ///< the library's result of a refusal (queue_full, invalid_notification, …)
+    result_record existing;   ///< with duplicate_id: the state of the notification that holds the id
+    std::string spool_error;  ///< with spool_unavailable: why the spool could not be written
+};
+
+/** @brief A submission as the dispatcher takes it: its hub, id, the notification and its JSON text. */
+struct dispatch_request {
+    hub_slot& slot;
+    std::string id;
+    notification n;
+    std::string_view text;  ///< the object as submitted; spooled when a spool is on
 };
 
 namespace detail {
@@ -80,19 +95,42 @@ private:
  */
 class notification_dispatcher {
 public:
-    notification_dispatcher(recent_results& results, unsent_log& unsent)
-        : results_(results), unsent_(unsent) {}
+    /// `spool`: where accepted notifications are kept until their final result; nullptr for none.
+    notification_dispatcher(recent_results& results, unsent_log& unsent, spool::spool* spool = nullptr)
+        : results_(results), unsent_(unsent), spool_(spool) {}
 
     /**
-     * @brief Queues `n` on `slot`'s hub under `id` and returns at once.
-     * @returns empty when queued; otherwise why it was refused: dispatch_errc::duplicate_id (with the
-     * holder's state in `refusal->existing`), or the library's queue_full, shutting_down,
-     * invalid_notification (with its result in `refusal->result`).
+     * @brief Queues the notification on its hub under its id and returns at once.
+     * With a spool, it is spooled first; `ticket` (if given) receives the ticket to await with
+     * spool::async_wait_durable before answering.
+     * @returns empty when accepted; otherwise why it was refused: dispatch_errc::duplicate_id (with the
+     * holder's state in `refusal->existing`), dispatch_errc::spool_unavailable, or the library's
+     * queue_full, shutting_down, invalid_notification (with its result in `refusal->result`).
      */
+    boost::system::error_code submit(dispatch_request request,
+                                     submit_refusal* refusal = nullptr,
+                                     std::uint64_t* ticket = nullptr);
+
+    /// The old form, without the JSON text (no spool).
     boost::system::error_code submit(hub_slot& slot,
                                      const std::string& id,
                                      notification n,
-                                     submit_refusal* refusal = nullptr);
+                                     submit_refusal* refusal = nullptr) {
+        return submit(dispatch_request{slot, id, std::move(n), {}}, refusal);
+    }
+
+    /**
+     * @brief Sends a notification the spool hands over (read back from disk): `slot` is its hub, or
+     * nullptr when no hub of that name is configured now; `n` is its parsed notification, or the
+     * reason it no longer parses in `problem`. Either way it gets its final result.
+     */
+    void send_spooled(hub_slot* slot, spool::handoff&& h, std::optional<notification> n, std::string problem);
+
+    /** @brief The spool, or nullptr. */
+    spool::spool* spool() const noexcept { return spool_; }
+
+    /** @brief Spooled notifications a stop cut short so far: they are sent after the next start. */
+    std::uint64_t kept_for_next_start() const noexcept { return kept_for_next_start_.load(); }
 
     /**
      * @brief Queues `n` and completes once with its final result, as
@@ -103,10 +141,15 @@ public:
      * dispatch_errc::duplicate_id (the holder's state is in the recent-results table).
      */
     template <class CompletionToken>
-    auto async_submit(hub_slot& slot, std::string id, notification n, CompletionToken&& token) {
+    auto async_submit(
+        hub_slot& slot, std::string id, notification n, std::string text, CompletionToken&& token) {
         using signature = void(boost::system::error_code, send_result, bool);
         return boost::asio::async_initiate<CompletionToken, signature>(
-            [this, &slot](auto handler, std::string id, notification n) {
+            [this, &slot](auto handler, std::string id, notification n, std::string text) {
+                if (spool_ != nullptr) {
+                    return submit_spooled_and_wait(
+                        slot, std::move(id), std::move(n), text, std::move(handler));
+                }
                 if (results_.claim(id, slot.name)) {
                     auto ex = boost::asio::get_associated_executor(handler);
                     boost::asio::dispatch(ex, [h = std::move(handler)]() mutable {
@@ -131,10 +174,68 @@ public:
             },
             token,
             std::move(id),
-            std::move(n));
+            std::move(n),
+            std::move(text));
     }
 
 private:
+    /// What runs after a spooled notification's result: `(ec, result, at_once)`.
+    using then_handler =
+        boost::asio::any_completion_handler<void(boost::system::error_code, send_result, bool)>;
+
+    /// Dispatches `handler(ec, result, at_once)` to its associated executor.
+    template <class Handler>
+    static void complete(Handler handler, boost::system::error_code ec, send_result r, bool at_once) {
+        auto ex = boost::asio::get_associated_executor(handler);
+        boost::asio::dispatch(ex, [h = std::move(handler), ec, r = std::move(r), at_once]() mutable {
+            std::move(h)(ec, std::move(r), at_once);
+        });
+    }
+
+    /// async_submit with a spool: the waiting client's notification is spooled, then sent at once.
+    template <class Handler>
+    void submit_spooled_and_wait(
+        hub_slot& slot, std::string id, notification n, std::string_view text, Handler handler) {
+        submit_refusal refusal;
+        spool::handoff h;
+        spool::admission admitted;
+        if (auto ec = spool_in(slot, id, text, true, &refusal, h, admitted)) {
+            if (ec == make_error_code(dispatch_errc::spool_unavailable)) {
+                refusal.result.error_detail = std::move(refusal.spool_error);
+            }
+            return complete(std::move(handler), ec, std::move(refusal.result), true);
+        }
+        // send_now: a waiting client's notification is always handed over at once.
+        send_handoff(slot,
+                     std::move(h),
+                     std::move(n),
+                     [handler = std::move(handler)](
+                         boost::system::error_code ec, send_result r, bool at_once) mutable {
+                         complete(std::move(handler), ec, std::move(r), at_once);
+                     });
+    }
+
+    /// Claims the id and spools the submission into `h`; `admitted` says whether to send it now.
+    /// @returns duplicate_id or spool_unavailable (and why, in `refusal`), or empty.
+    boost::system::error_code spool_in(hub_slot& slot,
+                                       const std::string& id,
+                                       std::string_view text,
+                                       bool send_now,
+                                       submit_refusal* refusal,
+                                       spool::handoff& h,
+                                       spool::admission& admitted);
+
+    /// Sends a spooled notification; `then(ec, result)` runs after the spool and the table have its
+    /// final result (not for a refusal at once, which the spool keeps).
+    void send_handoff(hub_slot& slot, spool::handoff h, notification n, then_handler then = {});
+
+    boost::system::error_code submit_in_memory(dispatch_request& request, submit_refusal* refusal);
+
+    /// The final result of a spooled notification, to the table, the health, the spool.
+    void finish_spooled(hub_slot* slot,
+                        const spool::handoff& h,
+                        const boost::system::error_code& ec,
+                        const send_result& r);
     /// async_submit's hand-over to the library. A refusal completes inline: it forgets the claim
     /// (before the caller's handler can run) and marks the caller's at_once_outcome.
     template <class Handler>
@@ -165,6 +266,8 @@ private:
 
     recent_results& results_;
     unsent_log& unsent_;
+    spool::spool* spool_;
+    std::atomic<std::uint64_t> kept_for_next_start_{0};
 };
 
 }  // namespace nhpush::hubs

@@ -1,6 +1,7 @@
 #include "process/nhpushd.hpp"
 
 #include "api/request_handler.hpp"
+#include "api/spool_feed.hpp"
 #include "cli/args.hpp"
 #include "config/config.hpp"
 #include "hubs/hub_registry.hpp"
@@ -58,13 +59,17 @@ public:
         : file_(std::move(file))
         , log_(config.daemon.log_level)
         , results_(config.daemon.recent_results)
-        , dispatcher_(results_, unsent_)
+        , spool_(open_spool(config.spool))
+        , dispatcher_(results_, unsent_, spool_.get())
         , pool_(std::make_unique<worker_pool>(config.daemon.threads))
         , registry_(std::make_unique<hubs::hub_registry>(*pool_, log_))
         , services_{*registry_, results_, dispatcher_, ids_, counters_, log_, stopping_}
         , sources_config_(config.sources) {
         log_config_warnings(config);
         registry_->start(config, strings);
+        if (spool_) {
+            recover_spool(config.spool);
+        }
         listener_ = std::make_unique<server::unix_listener>(
             pool_->context(0), config.daemon, systemd::activated_socket(), log_);
         for (const auto& [name, source] : config.sources) {
@@ -73,7 +78,7 @@ public:
                 name,
                 source,
                 std::move(source_passwords[name]),
-                sources::source_services{*registry_, dispatcher_, log_},
+                sources::source_services{*registry_, dispatcher_, log_, config.spool.memory_window},
                 counters_.sources.add(name, source.stream)));
         }
     }
@@ -96,6 +101,10 @@ public:
             }
         });
 
+        if (spool_) {
+            // What a previous run left goes to the hubs before anything new is taken.
+            spool_->start(api::make_spool_feed(*registry_, dispatcher_));
+        }
         listener_->start(*pool_, services_, tracker_);
         for (auto& source : sources_) {
             source->start();
@@ -131,11 +140,24 @@ public:
                  "stopping: no longer accepting; draining {} queued notification(s) within {} s",
                  queued,
                  drain.count());
+        if (spool_) {
+            spool_->stop();  // nothing more is read back from disk; what is queued drains
+        }
         registry_->stop(duration_cast<milliseconds>(drain));
         for (auto& source : sources_) {
             source->finish(close_clients_within);  // acknowledge what finished while draining
         }
         sources_.clear();
+        if (spool_) {
+            spool_->stop();  // and the final records of the drain are synced
+            if (const auto kept = dispatcher_.kept_for_next_start()) {
+                log_.log(log_level::info,
+                         "{} notification(s) not sent before the drain deadline stay in the spool ({}): "
+                         "they are sent after the next start",
+                         kept,
+                         spool_dir_);
+            }
+        }
         report_unsent();
         tracker_.close_all();
         if (!tracker_.wait_until_empty(steady_clock::now() + close_clients_within)) {
@@ -153,6 +175,45 @@ public:
     }
 
 private:
+    static std::unique_ptr<spool::spool> open_spool(const spool::spool_config& config) {
+        return config.dir.empty() ? nullptr : std::make_unique<spool::spool>(config);
+    }
+
+    /// Reads what a previous run left: finals become recent results, the rest is queued again.
+    void recover_spool(const spool::spool_config& config) {
+        spool_dir_ = config.dir;
+        const auto summary = spool_->recover(
+            [this](const spool::final_record& f) {
+                results_.finished(f.id,
+                                  hubs::result_record{.hub = f.hub,
+                                                      .state = f.sent ? hubs::notification_state::sent
+                                                                      : hubs::notification_state::failed,
+                                                      .reason = f.reason,
+                                                      .http_status = f.http_status,
+                                                      .attempts = static_cast<int>(f.attempts),
+                                                      .notification_id = f.notification_id,
+                                                      .tracking_id = f.tracking_id,
+                                                      .error_code = f.error_code,
+                                                      .error_detail = f.error_detail});
+            },
+            [this](const spool::accepted_record& a) {
+                if (!results_.claim(a.id, a.hub)) {
+                    results_.confirm(a.id);
+                }
+            });
+        for (const auto& note : summary.notes) {
+            log_.log(note.damage ? log_level::error : log_level::warning, "spool: {}", note.text);
+        }
+        log_.log(log_level::info,
+                 "spool {}: {} unfinished notification(s) queued again, {} final result(s) read{}",
+                 config.dir,
+                 summary.unfinished,
+                 summary.finished,
+                 summary.unfinished > 0 ? "; those that were on the wire when nhpushd stopped may be "
+                                          "delivered twice"
+                                        : "");
+    }
+
     asio::awaitable<void> handle_signals(asio::signal_set& signals) {
         for (;;) {
             auto [ec, signal] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -225,6 +286,8 @@ private:
     log::daemon_log log_;
     hubs::recent_results results_;
     hubs::unsent_log unsent_;
+    std::unique_ptr<spool::spool> spool_;  // before the dispatcher, which writes to it
+    std::string spool_dir_;
     hubs::notification_dispatcher dispatcher_;
     hubs::id_generator ids_;
     metrics::daemon_counters counters_;

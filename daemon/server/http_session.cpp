@@ -253,11 +253,16 @@ private:
         if (auto* answer = std::get_if<api::response_data>(&outcome)) {
             co_return std::move(*answer);
         }
+        if (auto* sync = std::get_if<api::pending_sync>(&outcome)) {
+            // fsync = "always": the 202 goes once the spool's next sync covers what was accepted.
+            auto [ec] = co_await services_.dispatcher.spool()->async_wait_durable(sync->ticket, use_tuple);
+            co_return ec ? handler_.sync_failed(ec) : std::move(sync->answer);
+        }
         // Wait mode: the completion is dispatched to this coroutine's executor, i.e. this session's
         // thread. No deadline here: the hub's own deadline bounds the wait.
         auto& wait = std::get<api::pending_wait>(outcome);
-        auto [ec, result, at_once] =
-            co_await services_.dispatcher.async_submit(*wait.slot, wait.id, std::move(wait.n), use_tuple);
+        auto [ec, result, at_once] = co_await services_.dispatcher.async_submit(
+            *wait.slot, wait.id, std::move(wait.n), std::move(wait.text), use_tuple);
         co_return handler_.finish_wait(wait, ec, result, at_once);
     }
 

@@ -243,10 +243,15 @@ private:
         }
     }
 
-    /// The room in the fullest hub's queue: an entry may name any hub.
+    /// The room in the fullest hub's queue (and spool window): an entry may name any hub.
     std::size_t room_for_reading() {
         const auto live = services_.registry.current();
         std::size_t room = config_.read_batch;
+        if (const auto* spool = services_.dispatcher.spool()) {
+            for (const auto& f : spool->figures()) {
+                room = std::min(room, read_count(services_.spool_window, f.in_window, 0, config_.read_batch));
+            }
+        }
         for (const auto& slot : live->hubs) {
             room = std::min(room,
                             read_count(slot->config.client.queue_capacity,
@@ -346,15 +351,73 @@ private:
         auto slot = find_slot(s.hub);
         auto id = notification_id(s.client_id, e.id);
         held_[e.id] = held_entry{std::move(*e.notification)};
+        if (services_.dispatcher.spool() != nullptr) {
+            spool_in(std::move(e.id), std::move(id), *slot, s);
+            return;
+        }
         services_.dispatcher.async_submit(
             *slot,
             id,
             std::move(s.notification),
+            std::string(),  // without a spool the text is not kept
             asio::bind_executor(strand_,
                                 [self = shared_from_this(), slot, entry_id = std::move(e.id), id](
                                     boost::system::error_code ec, send_result r, bool at_once) mutable {
                                     self->on_result(std::move(entry_id), std::move(id), ec, r, at_once);
                                 }));
+    }
+
+    /// With a spool, as the socket does: the entry is acknowledged once it is in the spool (durable
+    /// by its fsync mode); from then on the spool sends it, after a restart too.
+    void spool_in(std::string entry_id, std::string id, hubs::hub_slot& slot, api::submission& s) {
+        hubs::submit_refusal refusal;
+        std::uint64_t ticket = 0;
+        auto* spool = services_.dispatcher.spool();
+        if (auto ec = services_.dispatcher.submit(
+                {slot, id, std::move(s.notification), s.text}, &refusal, &ticket)) {
+            if (ec == hubs::dispatch_errc::spool_unavailable) {
+                refusal.result.error_detail = refusal.spool_error;
+            }
+            on_result(std::move(entry_id), std::move(id), ec, refusal.result, true);
+            return;
+        }
+        if (!spool->waits_for_sync() || ticket == 0) {
+            finish_entry({entry_id, id, entry_fate::spooled, 0, {}, {}});
+            held_.erase(entry_id);
+            return;
+        }
+        awaiting_sync_.push_back({std::move(entry_id), std::move(id)});
+        last_ticket_ = std::max(last_ticket_, ticket);
+        wait_for_sync();
+    }
+
+    /// One wait at a time, for the newest ticket: a sync covers every append before it, so the
+    /// entries spooled meanwhile are acknowledged together.
+    void wait_for_sync() {
+        if (sync_wait_outstanding_ || awaiting_sync_.empty()) {
+            return;
+        }
+        sync_wait_outstanding_ = true;
+        services_.dispatcher.spool()->async_wait_durable(
+            last_ticket_,
+            asio::bind_executor(
+                strand_,
+                [self = shared_from_this(), batch = std::exchange(awaiting_sync_, {})](
+                    boost::system::error_code ec) mutable { self->on_spooled(std::move(batch), ec); }));
+    }
+
+    void on_spooled(std::vector<std::pair<std::string, std::string>> batch, boost::system::error_code ec) {
+        sync_wait_outstanding_ = false;
+        for (auto& [entry_id, id] : batch) {
+            held_.erase(entry_id);
+            if (ec) {
+                known_.erase(entry_id);  // not durable: left pending, claimed again later (maybe sent twice)
+            } else {
+                finish_entry({entry_id, id, entry_fate::spooled, 0, {}, {}});
+            }
+        }
+        wait_for_sync();
+        wake();
     }
 
     void on_result(std::string entry_id,
@@ -366,6 +429,7 @@ private:
         auto text = node.empty() ? std::string() : std::move(node.mapped().text);
         switch (fate_of(ec, at_once)) {
             case entry_fate::ack:
+            case entry_fate::spooled:
                 finish_entry({entry_id, id, entry_fate::ack, r.http_status, {}, {}});
                 break;
             case entry_fate::dead:
@@ -460,6 +524,7 @@ private:
         if (!parser_ || generation != parser_generation_) {
             live_ = services_.registry.current();
             parser_.emplace(live_->hub_names);
+            parser_->keep_text(services_.dispatcher.spool() != nullptr);  // the spool keeps the JSON
             parser_generation_ = generation;
         }
     }
@@ -511,6 +576,9 @@ private:
     std::unordered_map<std::string, held_entry> held_;
     std::deque<stream_entry> retry_;
     std::vector<finished_entry> done_;
+    std::vector<std::pair<std::string, std::string>> awaiting_sync_;  ///< spooled: entry id, notification id
+    std::uint64_t last_ticket_ = 0;
+    bool sync_wait_outstanding_ = false;
 
     std::string own_pending_cursor_;  ///< empty once this consumer's own pending entries are read
     std::string claim_cursor_ = "0-0";

@@ -39,6 +39,9 @@ struct source_services {
     hubs::hub_registry& registry;
     hubs::notification_dispatcher& dispatcher;
     const log::daemon_log& log;
+    /// With a spool (dispatcher.spool()): its memory_window, the most of a hub's notifications sent
+    /// at once; the source reads only what fits in it, so the backlog stays in Redis, not on disk.
+    std::size_t spool_window = 0;
 };
 
 class redis_stream_source;

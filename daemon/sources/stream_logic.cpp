@@ -103,7 +103,7 @@ entry_fate fate_of(const boost::system::error_code& ec, bool at_once) {
     if (!ec) {
         return entry_fate::ack;
     }
-    if (ec == errc::shutting_down) {
+    if (ec == errc::shutting_down || ec == hubs::dispatch_errc::spool_unavailable) {
         return entry_fate::leave_pending;
     }
     if (at_once && ec == errc::queue_full) {
@@ -145,7 +145,9 @@ std::vector<std::vector<std::string>> write_back_commands(const write_back_keys&
                                 d.notification});
         }
         if (!keys.results_stream.empty()) {
-            const bool sent = d.fate == entry_fate::ack;
+            const auto outcome = d.fate == entry_fate::ack       ? "sent"
+                                 : d.fate == entry_fate::spooled ? "spooled"
+                                                                 : "failed";
             commands.push_back({"XADD",
                                 keys.results_stream,
                                 "*",
@@ -156,7 +158,7 @@ std::vector<std::vector<std::string>> write_back_commands(const write_back_keys&
                                 "consumer",
                                 keys.consumer,
                                 "outcome",
-                                sent ? "sent" : "failed",
+                                outcome,
                                 "http_status",
                                 std::to_string(d.http_status),
                                 "error",

@@ -62,7 +62,9 @@ enum class entry_fate {
     ack,            ///< sent (201): acknowledge
     dead,           ///< invalid or failed for good: copy to the dead stream with the reason, then acknowledge
     retry,          ///< the hub's queue was full at once: keep it and submit it again shortly
-    leave_pending,  ///< the daemon is stopping: not acknowledged, so it is read again after a restart
+    leave_pending,  ///< the daemon is stopping, or the spool cannot be written: not acknowledged, so
+                    ///< it is read again after a restart or claimed by another daemon
+    spooled,        ///< in the daemon's spool, which sends it from now on (after a restart too): acknowledge
 };
 
 /** @brief The fate of an entry from the dispatcher's completion (`at_once`: refused before queueing). */

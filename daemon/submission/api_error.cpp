@@ -33,6 +33,7 @@ constexpr std::array<code_info, api_errc_count> codes{{
     {api_errc::queue_full, "queue_full", 503},
     {api_errc::shutting_down, "shutting_down", 503},
     {api_errc::duplicate_id, "duplicate_id", 409},
+    {api_errc::spool_unavailable, "spool_unavailable", 503},
 }};
 
 constexpr bool in_declaration_order() {

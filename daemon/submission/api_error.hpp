@@ -29,11 +29,12 @@ enum class api_errc {
     method_not_allowed,      ///< the endpoint does not take this method
     queue_full,              ///< the hub's queue is full; retry after the Retry-After delay
     shutting_down,           ///< the daemon is stopping and takes no new work
-    duplicate_id             ///< the id is already queued, in flight or a recent result
+    duplicate_id,            ///< the id is already queued, in flight or a recent result
+    spool_unavailable        ///< the spool cannot be written (disk full or failing): nothing was accepted
 };
 
 /** @brief How many codes there are (for tables indexed by code). */
-inline constexpr std::size_t api_errc_count = static_cast<std::size_t>(api_errc::duplicate_id) + 1;
+inline constexpr std::size_t api_errc_count = static_cast<std::size_t>(api_errc::spool_unavailable) + 1;
 
 /** @brief The wire name of a code, e.g. "invalid_field". */
 std::string_view to_string(api_errc code) noexcept;

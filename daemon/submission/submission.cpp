@@ -438,6 +438,8 @@ std::variant<submission, api_error> submission_parser::parse_in_place(
     if (std::memchr(text, '\0', size) != nullptr) {
         return error(api_errc::invalid_json, "", "invalid JSON: the text holds a NUL byte");
     }
+    // Parsing in place overwrites the text: keep a copy first when the caller wants it (the spool).
+    std::string original = keep_text_ ? std::string(text, size) : std::string();
     pool_allocator values(state_->values.get(), state::value_bytes);
     pool_allocator stack(state_->stack.get(), state::stack_bytes);
     json_document doc(&values, state::initial_stack_bytes, &stack);
@@ -461,6 +463,7 @@ std::variant<submission, api_error> submission_parser::parse_in_place(
     if (auto e = validate(d.out.notification, now)) {
         return std::move(*e);
     }
+    d.out.text = std::move(original);
     return std::move(d.out);
 }
 

@@ -21,6 +21,7 @@ struct submission {
     std::string hub;                    ///< a configured hub's NAME ([hubs.NAME])
     std::string client_id;              ///< the object's optional `id`; empty when not given
     nhpush::notification notification;  ///< validated by nhpush::prepare_notification, headers completed
+    std::string text;                   ///< the object as submitted, if the parser keeps texts
 };
 
 /** @brief A rejected line of an NDJSON batch. */
@@ -65,6 +66,9 @@ public:
     submission_parser(submission_parser&&) noexcept;
     submission_parser& operator=(submission_parser&&) noexcept;
 
+    /** @brief Whether submissions carry their JSON text (`submission::text`), for the spool. */
+    void keep_text(bool keep) noexcept { keep_text_ = keep; }
+
     /**
      * @brief Parses one JSON notification object and validates it (prepare_notification).
      * @param body consumed: parsed in place.
@@ -99,6 +103,7 @@ private:
 
     std::vector<std::string> hub_names_;
     std::unique_ptr<state> state_;
+    bool keep_text_ = false;
 };
 
 }  // namespace nhpush::api

@@ -93,6 +93,13 @@ struct send_result {
     std::chrono::nanoseconds latency{0};            ///< from async_send to the final answer
 };
 
+/** @brief How one notification is sent, beyond the hub's configuration. */
+struct send_options {
+    /// When it fails with errc::deadline_expired if not sent; unset: notification_deadline after
+    /// async_send. A notification resumed after a restart keeps the deadline it was accepted with.
+    std::optional<std::chrono::system_clock::time_point> deadline;
+};
+
 /** @brief The completion signature of every asynchronous operation of notification_hub. */
 using send_signature = void(boost::system::error_code, send_result);
 
@@ -147,14 +154,22 @@ public:
      */
     template <class CompletionToken>
     auto async_send_prepared(notification n, CompletionToken&& token) {
+        return async_send_prepared(std::move(n), send_options{}, std::forward<CompletionToken>(token));
+    }
+
+    /** @brief As async_send_prepared, with `options` (e.g. the deadline it was first accepted with). */
+    template <class CompletionToken>
+    auto async_send_prepared(notification n, send_options options, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, send_signature>(
-            [this](auto handler, notification n) {
+            [this](auto handler, notification n, send_options options) {
                 submit(std::move(n),
                        boost::asio::any_completion_handler<send_signature>(std::move(handler)),
-                       validation::done);
+                       validation::done,
+                       options);
             },
             token,
-            std::move(n));
+            std::move(n),
+            options);
     }
 
     /** @brief Sends and waits: for simple programs, never from the pool's threads. */
@@ -275,7 +290,10 @@ private:
         return n;
     }
 
-    void submit(notification n, boost::asio::any_completion_handler<send_signature> handler, validation v);
+    void submit(notification n,
+                boost::asio::any_completion_handler<send_signature> handler,
+                validation v,
+                const send_options& options = {});
     void submit_query(query_kind kind,
                       std::string id,
                       boost::asio::any_completion_handler<send_signature> handler);

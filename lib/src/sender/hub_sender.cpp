@@ -80,9 +80,12 @@ void hub_sender::start() {
     }
 }
 
-void hub_sender::submit(work_item item, bool validate) {
+void hub_sender::submit(work_item item, bool validate, std::optional<system_clock::time_point> deadline) {
     item.enqueued_at = steady::now();
-    item.deadline = item.enqueued_at + config_.notification_deadline;
+    item.deadline =
+        deadline
+            ? item.enqueued_at + std::chrono::duration_cast<steady::duration>(*deadline - system_clock::now())
+            : item.enqueued_at + config_.notification_deadline;
     const auto reject = [&](errc e) {
         const auto ec = make_error_code(e);
         item.result().error = ec;
@@ -215,11 +218,12 @@ notification_hub::~notification_hub() {
 
 void notification_hub::submit(notification n,
                               boost::asio::any_completion_handler<send_signature> handler,
-                              validation v) {
+                              validation v,
+                              const send_options& options) {
     detail::work_item item;
     item.n = std::move(n);
     item.completion = detail::handler_slot(std::move(handler));
-    sender_->submit(std::move(item), v == validation::needed);
+    sender_->submit(std::move(item), v == validation::needed, options.deadline);
 }
 
 void notification_hub::submit_query(query_kind kind,

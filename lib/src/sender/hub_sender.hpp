@@ -34,7 +34,10 @@ public:
 
     void start();
     /// Queues `item`; `validate` runs prepare_notification first (false: the caller did).
-    void submit(work_item item, bool validate = true);
+    /// `deadline`: when the item fails unless sent; unset: notification_deadline from now.
+    void submit(work_item item,
+                bool validate = true,
+                std::optional<std::chrono::system_clock::time_point> deadline = std::nullopt);
     void stop(std::chrono::milliseconds drain);
     sender_stats_snapshot snapshot() const;
 

@@ -1,0 +1,106 @@
+#include "spool/group_commit.hpp"
+
+#include <system_error>
+
+namespace nhpush::spool {
+
+group_commit::group_commit(fsync_mode mode,
+                           std::chrono::milliseconds interval,
+                           std::function<std::vector<std::shared_ptr<segment_file>>()> files)
+    : mode_(mode), interval_(interval), files_(std::move(files)) {
+    if (mode_ != fsync_mode::never) {
+        thread_ = std::thread([this] { run(); });
+    }
+}
+
+group_commit::~group_commit() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+void group_commit::wait(std::uint64_t ticket, waiter w) {
+    {
+        std::lock_guard lock(mutex_);
+        if (mode_ == fsync_mode::always && ticket > synced_ && !stopping_) {
+            waiters_.emplace_back(ticket, std::move(w));
+            wake_.notify_one();
+            return;
+        }
+    }
+    std::move(w)(boost::system::error_code{});
+}
+
+boost::system::error_code group_commit::sync_files() {
+    try {
+        for (const auto& file : files_()) {
+            file->sync();
+        }
+        return {};
+    } catch (const std::system_error& e) {
+        std::lock_guard lock(mutex_);
+        last_error_ = e.what();
+        return e.code();
+    }
+}
+
+void group_commit::sync_now() {
+    const auto target = appended_.load(std::memory_order_acquire);
+    for (const auto& file : files_()) {
+        file->sync();
+    }
+    std::lock_guard lock(mutex_);
+    synced_ = std::max(synced_, target);
+}
+
+void group_commit::run() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        if (mode_ == fsync_mode::always) {
+            wake_.wait(lock, [&] { return stopping_ || !waiters_.empty(); });
+        } else {
+            wake_.wait_for(lock, interval_, [&] { return stopping_; });
+        }
+        // Every append that finished before this load is covered by the sync below.
+        const auto target = appended_.load(std::memory_order_acquire);
+        lock.unlock();
+        const auto ec = sync_files();
+        lock.lock();
+        if (!ec) {
+            synced_ = std::max(synced_, target);
+            last_error_.clear();
+        }
+        std::vector<waiter> done;
+        std::erase_if(waiters_, [&](auto& w) {
+            if (ec || w.first <= target) {
+                done.push_back(std::move(w.second));
+                return true;
+            }
+            return false;
+        });
+        lock.unlock();
+        for (auto& w : done) {
+            std::move(w)(ec);
+        }
+        lock.lock();
+    }
+    // Stopping: one last sync for whoever still waits.
+    auto left = std::move(waiters_);
+    lock.unlock();
+    const auto ec = sync_files();
+    for (auto& w : left) {
+        std::move(w.second)(ec);
+    }
+}
+
+std::string group_commit::last_error() const {
+    std::lock_guard lock(mutex_);
+    return last_error_;
+}
+
+}  // namespace nhpush::spool

@@ -1,0 +1,172 @@
+#include "spool/record.hpp"
+
+#include <boost/crc.hpp>
+
+#include <cstring>
+#include <type_traits>
+
+namespace nhpush::spool {
+namespace {
+
+enum class record_type : std::uint8_t { accepted = 1, final = 2 };
+
+// Fields are little-endian integers and length-prefixed byte strings.
+class field_writer {
+public:
+    explicit field_writer(std::string& out) : out_(out) {}
+
+    template <class Int>
+    void integer(Int v) {
+        using unsigned_type = std::make_unsigned_t<Int>;
+        auto u = static_cast<unsigned_type>(v);
+        for (std::size_t i = 0; i < sizeof(Int); ++i) {
+            out_.push_back(static_cast<char>(u & 0xff));
+            u = static_cast<unsigned_type>(u >> 8);
+        }
+    }
+    void text(std::string_view s) {
+        integer(static_cast<std::uint32_t>(s.size()));
+        out_.append(s);
+    }
+
+private:
+    std::string& out_;
+};
+
+class field_reader {
+public:
+    explicit field_reader(std::string_view in) : in_(in) {}
+
+    template <class Int>
+    bool integer(Int& v) {
+        if (in_.size() < sizeof(Int)) {
+            return false;
+        }
+        std::make_unsigned_t<Int> u = 0;
+        for (std::size_t i = 0; i < sizeof(Int); ++i) {
+            u |= static_cast<std::make_unsigned_t<Int>>(static_cast<unsigned char>(in_[i])) << (8 * i);
+        }
+        v = static_cast<Int>(u);
+        in_.remove_prefix(sizeof(Int));
+        return true;
+    }
+    bool text(std::string& s) {
+        std::uint32_t size = 0;
+        if (!integer(size) || in_.size() < size) {
+            return false;
+        }
+        s.assign(in_.substr(0, size));
+        in_.remove_prefix(size);
+        return true;
+    }
+    bool at_end() const noexcept { return in_.empty(); }
+
+private:
+    std::string_view in_;
+};
+
+void write_payload(const accepted_record& r, field_writer& w) {
+    w.text(r.id);
+    w.text(r.hub);
+    w.integer(r.accepted_at_ms);
+    w.integer(r.deadline_ms);
+    w.text(r.submission);
+}
+
+void write_payload(const final_record& r, field_writer& w) {
+    w.text(r.id);
+    w.text(r.hub);
+    w.integer(r.segment);
+    w.integer(static_cast<std::uint8_t>(r.sent ? 1 : 0));
+    w.text(r.reason);
+    w.integer(r.http_status);
+    w.integer(r.attempts);
+    w.text(r.notification_id);
+    w.text(r.tracking_id);
+    w.text(r.error_code);
+    w.text(r.error_detail);
+}
+
+std::optional<record> read_payload(record_type type, std::string_view payload) {
+    field_reader in(payload);
+    if (type == record_type::accepted) {
+        accepted_record r;
+        if (in.text(r.id) && in.text(r.hub) && in.integer(r.accepted_at_ms) && in.integer(r.deadline_ms) &&
+            in.text(r.submission) && in.at_end()) {
+            return r;
+        }
+        return std::nullopt;
+    }
+    final_record r;
+    std::uint8_t sent = 0;
+    if (in.text(r.id) && in.text(r.hub) && in.integer(r.segment) && in.integer(sent) && sent <= 1 &&
+        in.text(r.reason) && in.integer(r.http_status) && in.integer(r.attempts) &&
+        in.text(r.notification_id) && in.text(r.tracking_id) && in.text(r.error_code) &&
+        in.text(r.error_detail) && in.at_end()) {
+        r.sent = sent == 1;
+        return r;
+    }
+    return std::nullopt;
+}
+
+std::uint32_t read_u32(const char* p) noexcept {
+    std::uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) {
+        v = (v << 8) | static_cast<unsigned char>(p[i]);
+    }
+    return v;
+}
+
+}  // namespace
+
+std::uint32_t crc32c(std::string_view bytes) noexcept {
+    boost::crc_optimal<32, 0x1EDC6F41, 0xFFFFFFFF, 0xFFFFFFFF, true, true> crc;
+    crc.process_bytes(bytes.data(), bytes.size());
+    return crc.checksum();
+}
+
+void encode(const record& r, std::string& out) {
+    const auto start = out.size();
+    out.append(frame_header_bytes, '\0');
+    field_writer w(out);
+    std::visit([&](const auto& value) { write_payload(value, w); }, r);
+    const auto type = static_cast<char>(std::holds_alternative<accepted_record>(r) ? record_type::accepted
+                                                                                   : record_type::final);
+    out[start + 8] = type;
+    const auto payload_size = static_cast<std::uint32_t>(out.size() - start - frame_header_bytes);
+    // The checksum covers the type and the payload.
+    const auto crc = crc32c(std::string_view(out).substr(start + 8));
+    std::string header;
+    field_writer h(header);
+    h.integer(payload_size);
+    h.integer(crc);
+    std::memcpy(out.data() + start, header.data(), 8);
+}
+
+std::variant<decoded, incomplete, damaged> decode(std::string_view bytes) {
+    if (bytes.size() < frame_header_bytes) {
+        return incomplete{};
+    }
+    const auto size = read_u32(bytes.data());
+    if (size > max_payload_bytes) {
+        return damaged{"a record length of " + std::to_string(size) + " bytes"};
+    }
+    if (bytes.size() < frame_header_bytes + size) {
+        return incomplete{};
+    }
+    const auto checked = bytes.substr(8, 1 + size);
+    if (crc32c(checked) != read_u32(bytes.data() + 4)) {
+        return damaged{"a record whose CRC-32C does not match"};
+    }
+    const auto type = static_cast<record_type>(static_cast<unsigned char>(bytes[8]));
+    if (type != record_type::accepted && type != record_type::final) {
+        return damaged{"a record of unknown type"};
+    }
+    auto value = read_payload(type, bytes.substr(frame_header_bytes, size));
+    if (!value) {
+        return damaged{"a record whose fields do not decode"};
+    }
+    return decoded{std::move(*value), frame_header_bytes + size};
+}
+
+}  // namespace nhpush::spool

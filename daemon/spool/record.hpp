@@ -1,0 +1,79 @@
+#pragma once
+/** @file The spool's records and their framing on disk: pure code, no files. */
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace nhpush::spool {
+
+/** @brief A notification as it was accepted: enough to send it again after a restart. */
+struct accepted_record {
+    std::string id;
+    std::string hub;
+    std::int64_t accepted_at_ms = 0;  ///< Unix time, milliseconds
+    std::int64_t deadline_ms = 0;     ///< Unix time, milliseconds: not sent by then, it fails
+    std::string submission;           ///< the notification object exactly as submitted (JSON)
+
+    bool operator==(const accepted_record&) const = default;
+};
+
+/** @brief The final result of a notification: once written, it is never sent again. */
+struct final_record {
+    std::string id;
+    std::string hub;
+    std::uint64_t segment = 0;  ///< the segment holding its accepted_record
+    bool sent = false;
+    std::string reason;  ///< why it failed (hubs::reason_name); empty when sent
+    std::uint32_t http_status = 0;
+    std::uint32_t attempts = 0;
+    std::string notification_id;
+    std::string tracking_id;
+    std::string error_code;
+    std::string error_detail;
+
+    bool operator==(const final_record&) const = default;
+};
+
+using record = std::variant<accepted_record, final_record>;
+
+/**
+ * @brief A segment file starts with this: a magic and the format's version, so a foreign or future
+ * file is never read as records.
+ */
+inline constexpr std::string_view segment_magic{"NHPSPOOL\x00\x00\x00\x01", 12};
+
+/** @brief Bytes before a record's payload: length (4), CRC-32C (4), type (1), little-endian. */
+inline constexpr std::size_t frame_header_bytes = 9;
+
+/** @brief A record's payload at most; a longer length field is damage, not a record. */
+inline constexpr std::size_t max_payload_bytes = 16 << 20;
+
+/** @brief CRC-32C (Castagnoli), as Boost.CRC computes it. */
+std::uint32_t crc32c(std::string_view bytes) noexcept;
+
+/** @brief Appends one framed record (header, then payload) to `out`. */
+void encode(const record& r, std::string& out);
+
+/** @brief The frame ends before the bytes given do: more are needed (a torn tail, at the end of a file). */
+struct incomplete {};
+
+/** @brief The bytes are not a record: a bad length, a bad checksum or a payload that does not decode. */
+struct damaged {
+    std::string what;
+};
+
+/** @brief A record decoded, and the bytes its frame took. */
+struct decoded {
+    record value;
+    std::size_t frame_bytes = 0;
+};
+
+/** @brief Decodes the record framed at the start of `bytes`. */
+std::variant<decoded, incomplete, damaged> decode(std::string_view bytes);
+
+}  // namespace nhpush::spool

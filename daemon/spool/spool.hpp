@@ -1,0 +1,129 @@
+#pragma once
+/** @file The spool: every accepted notification is on disk before its 202, until its final result. */
+
+#include "spool/group_commit.hpp"
+#include "spool/record.hpp"
+#include "spool/segment_log.hpp"
+#include "spool/spool_config.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+namespace nhpush::spool {
+
+/** @brief A spooled notification for the sender: its accepted record and where it is. */
+struct handoff {
+    accepted_record record;
+    std::uint64_t segment = 0;
+};
+
+/** @brief What accept() did with a notification. */
+struct admission {
+    std::uint64_t segment = 0;  ///< give it back with the final result
+    std::uint64_t ticket = 0;   ///< for async_wait_durable
+    bool send_now = false;      ///< the caller sends it; otherwise it waits on disk for room
+};
+
+/** @brief What recovery found, for the log and the metrics. */
+struct recovery_summary {
+    std::size_t unfinished = 0;  ///< queued again
+    std::size_t finished = 0;    ///< final results found
+    std::vector<recovery_note> notes;
+};
+
+/**
+ * @brief The daemon's spool: one segment log per hub, under `dir/hubs/NAME/`.
+ *
+ * A hub's notifications are handed to the sender in the order they were accepted, at most
+ * `memory_window` at a time; the others wait on disk and a cursor reads them back as results free
+ * the window. A segment is deleted once every notification accepted into it has its final record.
+ * Finals for errc::shutting_down / outcome_unknown (a stop) are not recorded: those are sent again
+ * after the next start.
+ *
+ * Thread-safety: any thread. The `send` function given to start() is called without locks held.
+ */
+class spool {
+public:
+    using send_function = std::function<void(handoff&&)>;
+
+    /// @throws std::system_error if the directory cannot be made.
+    explicit spool(spool_config config);
+    ~spool();
+    spool(const spool&) = delete;
+    spool& operator=(const spool&) = delete;
+
+    /**
+     * @brief Reads what a previous run left, before anything is accepted: `on_final` gets each final
+     * record, `on_unfinished` each accepted record without one (in order, per hub).
+     */
+    recovery_summary recover(const std::function<void(const final_record&)>& on_final,
+                             const std::function<void(const accepted_record&)>& on_unfinished);
+
+    /// Hands the recovered notifications to `send` as far as the window allows, and every later one.
+    void start(send_function send);
+
+    /**
+     * @brief Appends `r`. `send_now` asks that the caller may send it at once even when the window is
+     * full (a client waiting for its result).
+     * @throws std::system_error when it cannot be written: nothing was accepted then.
+     */
+    admission accept(const accepted_record& r, bool send_now);
+
+    /// Completes as `void(error_code)` once `ticket`'s append is durable by the fsync mode.
+    template <class CompletionToken>
+    auto async_wait_durable(std::uint64_t ticket, CompletionToken&& token) {
+        return commit_.async_wait_durable(ticket, std::forward<CompletionToken>(token));
+    }
+    bool waits_for_sync() const noexcept { return config_.fsync == fsync_mode::always; }
+
+    /**
+     * @brief The final result of a notification accept() or the cursor handed over. `recorded`
+     * false (a stop cut it short) keeps it for the next start.
+     */
+    void finished(const final_record& r, bool recorded);
+
+    /// A notification handed over could not be queued (queue full): sent again from the cursor later.
+    void hand_back(handoff&& h);
+
+    /// No more hand-overs (the daemon is stopping); syncs what was written.
+    void stop();
+
+    /// Why the spool cannot be written now (the last append's error), or empty.
+    std::string problem() const;
+
+    struct hub_figures {
+        std::string hub;
+        std::size_t in_window = 0;  ///< handed to the sender, no result yet
+        std::uint64_t bytes = 0;    ///< in its segments
+        std::size_t segments = 0;
+    };
+    std::vector<hub_figures> figures() const;
+
+private:
+    struct hub_log;
+    hub_log& log_of(std::string_view hub);
+    std::vector<handoff> pump(hub_log& log);
+    void deliver(std::vector<handoff> batch);
+    std::vector<std::shared_ptr<segment_file>> active_files() const;
+
+    spool_config config_;
+    mutable std::mutex hubs_mutex_;  // guards the map only; each hub_log has its own lock
+    std::map<std::string, std::unique_ptr<hub_log>, std::less<>> hubs_;
+    send_function send_;
+    std::atomic<bool> stopped_{false};
+    mutable std::mutex problem_mutex_;
+    std::string problem_;
+    group_commit commit_;
+};
+
+}  // namespace nhpush::spool
