@@ -1,7 +1,7 @@
 // Micro-benchmarks of nhpushd's submission parsing (JSON object to validated notification), one
 // object and an NDJSON batch of 100, in nanoseconds per operation.
 
-#include "api/submission.hpp"
+#include "submission/submission.hpp"
 
 #include <benchmark/benchmark.h>
 

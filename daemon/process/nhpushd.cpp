@@ -305,6 +305,8 @@ private:
 int run(const std::filesystem::path& file) {
     // A client that disconnects while we write must not kill the process.
     std::signal(SIGPIPE, SIG_IGN);
+    // A spool file past RLIMIT_FSIZE must fail its write (answered 503 spool_unavailable), not kill us.
+    std::signal(SIGXFSZ, SIG_IGN);
     // Before any connection string is read: a core file would hold the SAS keys.
     for (const auto& f : forbid_core_dumps()) {
         log::stderr_sink(log_level::warning, fmt::format("nhpushd: core files are not ruled out: {}", f));

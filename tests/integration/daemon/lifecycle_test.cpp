@@ -26,20 +26,7 @@ using namespace std::chrono_literals;
 using testing::HasSubstr;
 
 std::string tracked(const std::string& id) {
-    // The X-Nhpush-Id header lands in hubsim's record as client_id.
-    return notification_json(R"("id":")" + id + R"(","headers":{"X-Nhpush-Id":")" + id + R"("})");
-}
-
-std::set<std::string> recorded_ids(const hubsim_process& hub) {
-    std::set<std::string> ids;
-    for (const auto& line : hub.record_lines()) {
-        rapidjson::Document d;
-        d.Parse(line.c_str());
-        if (d.IsObject() && d.HasMember("client_id")) {
-            ids.insert(d["client_id"].GetString());
-        }
-    }
-    return ids;
+    return tracked_notification(id);
 }
 
 std::int64_t stat_of(unix_http_client& client, const char* pointer) {
@@ -146,8 +133,9 @@ TEST(nhpushd_process, pings_the_systemd_watchdog) {
 
 TEST(nhpushd_process, sigterm_logs_what_the_drain_deadline_left_unsent) {
     hubsim_process hub({.args = {"--latency", "2500"}, .record = true});
-    nhpushd_process daemon(hub,
-                           {.daemon_extra = "drain_deadline = 1\n", .hub_extra = "max_connections = 1\nprotocol = \"http1\"\n"});
+    nhpushd_process daemon(
+        hub,
+        {.daemon_extra = "drain_deadline = 1\n", .hub_extra = "max_connections = 1\nprotocol = \"http1\"\n"});
     auto client = daemon.client();
     std::set<std::string> accepted;
     for (int i = 0; i < 5; ++i) {

@@ -1,5 +1,7 @@
 #include "nhpushd_process.hpp"
 
+#include <rapidjson/document.h>
+
 #include "test_wait.hpp"
 
 #include "child_process.hpp"
@@ -123,7 +125,8 @@ void nhpushd_process::write_config(const std::string& daemon_extra, const std::s
         << "hub = \"" << options_.hub_name << "\"\n"
         << "connection_string_file = \"" << cs_file_ << "\"\n"
         << "ca_file = \"" << hub_.cert_file() << "\"\n"
-        << hub_extra << "\n";
+        << hub_extra << "\n"
+        << options_.tables_extra << "\n";
     out.close();
     // Renamed into place, so a reload never reads half a file.
     std::filesystem::rename(config_file_ + ".tmp", config_file_);
@@ -255,6 +258,35 @@ std::string notification_json(std::string_view extra_fields) {
         json.append(",").append(extra_fields).append("}");
     }
     return json;
+}
+
+}  // namespace nhpush::testing
+
+namespace nhpush::testing {
+
+std::string tracked_notification(const std::string& id) {
+    // The X-Nhpush-Id header lands in hubsim's record as client_id.
+    return notification_json(R"("id":")" + id + R"(","headers":{"X-Nhpush-Id":")" + id + R"("})");
+}
+
+std::map<std::string, int> recorded_id_counts(const hubsim_process& hub) {
+    std::map<std::string, int> counts;
+    for (const auto& line : hub.record_lines()) {
+        rapidjson::Document d;
+        d.Parse(line.c_str());
+        if (d.IsObject() && d.HasMember("client_id") && d["client_id"].IsString()) {
+            ++counts[d["client_id"].GetString()];
+        }
+    }
+    return counts;
+}
+
+std::set<std::string> recorded_ids(const hubsim_process& hub) {
+    std::set<std::string> ids;
+    for (const auto& [id, count] : recorded_id_counts(hub)) {
+        ids.insert(id);
+    }
+    return ids;
 }
 
 }  // namespace nhpush::testing

@@ -16,7 +16,9 @@
 #include "unix_http_client.hpp"
 
 #include <chrono>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +32,8 @@ struct nhpushd_options {
     std::string daemon_extra;
     /// TOML lines added to `[hubs.main]` (hub "main", the connection string file, ca_file are set).
     std::string hub_extra;
+    /// TOML tables after `[hubs.main]`, e.g. `[spool]` and its keys.
+    std::string tables_extra;
     /// The connection string to write to the file; empty: hubsim's.
     std::string connection_string;
     /// The hub name in the namespace.
@@ -113,5 +117,14 @@ std::pair<int, std::string> run_cli(std::vector<std::string> args,
 
 /** @brief A valid notification object for hub "main" (template format unless `format` says). */
 std::string notification_json(std::string_view extra_fields = {});
+
+/** @brief A notification with id `id` whose X-Nhpush-Id header makes hubsim record it as client_id. */
+std::string tracked_notification(const std::string& id);
+
+/** @brief How often hubsim received each tracked_notification id (from its record file). */
+std::map<std::string, int> recorded_id_counts(const hubsim_process& hub);
+
+/** @brief The ids hubsim received (tracked_notification), each once. */
+std::set<std::string> recorded_ids(const hubsim_process& hub);
 
 }  // namespace nhpush::testing
