@@ -137,6 +137,7 @@ public:
             self->reading_ = false;
             if (self->in_blocking_read_) {
                 // Entries Redis hands over in the cancelled read stay pending in this consumer: not lost.
+                self->closed_by_stop_ = true;
                 self->connection_.close();
             }
             self->wake();
@@ -192,8 +193,12 @@ private:
                 co_await serve();
             } catch (const redis_io_error& e) {
                 counters_->connected.store(false, std::memory_order_relaxed);
-                counters_->reconnects.fetch_add(1, std::memory_order_relaxed);
                 counters_->set_problem(e.what());
+                if (closed_by_stop_) {
+                    closed_by_stop_ = false;  // our own cancel of a blocked read: reconnect to write back
+                    continue;
+                }
+                counters_->reconnects.fetch_add(1, std::memory_order_relaxed);
                 log_connection_problem(e.what());
                 ++failures;
             }
@@ -585,6 +590,7 @@ private:
     steady_clock::time_point next_claim_{};
     bool reading_ = true;
     bool in_blocking_read_ = false;
+    bool closed_by_stop_ = false;
     bool finishing_ = false;
     bool abandoned_ = false;
     bool woken_ = false;
