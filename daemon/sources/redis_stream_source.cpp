@@ -437,6 +437,9 @@ private:
             case entry_fate::spooled:
                 finish_entry({entry_id, id, entry_fate::ack, r.http_status, {}, {}});
                 break;
+            case entry_fate::duplicate:
+                finish_entry({entry_id, id, entry_fate::duplicate, 0, failure_reason(ec, r), {}});
+                break;
             case entry_fate::dead:
                 finish_entry(
                     {entry_id, id, entry_fate::dead, r.http_status, failure_reason(ec, r), std::move(text)});

@@ -103,13 +103,16 @@ entry_fate fate_of(const boost::system::error_code& ec, bool at_once) {
     if (!ec) {
         return entry_fate::ack;
     }
+    if (ec == hubs::dispatch_errc::duplicate_id) {
+        return entry_fate::duplicate;
+    }
     if (ec == errc::shutting_down || ec == hubs::dispatch_errc::spool_unavailable) {
         return entry_fate::leave_pending;
     }
     if (at_once && ec == errc::queue_full) {
         return entry_fate::retry;
     }
-    return entry_fate::dead;  // a duplicate id, a 4xx, retries used up, the deadline passed, …
+    return entry_fate::dead;  // a 4xx, retries used up, the deadline passed, …
 }
 
 std::string failure_reason(const boost::system::error_code& ec, const send_result& result) {
@@ -145,9 +148,10 @@ std::vector<std::vector<std::string>> write_back_commands(const write_back_keys&
                                 d.notification});
         }
         if (!keys.results_stream.empty()) {
-            const auto outcome = d.fate == entry_fate::ack       ? "sent"
-                                 : d.fate == entry_fate::spooled ? "spooled"
-                                                                 : "failed";
+            const auto outcome = d.fate == entry_fate::ack         ? "sent"
+                                 : d.fate == entry_fate::spooled   ? "spooled"
+                                 : d.fate == entry_fate::duplicate ? "duplicate"
+                                                                   : "failed";
             commands.push_back({"XADD",
                                 keys.results_stream,
                                 "*",

@@ -64,6 +64,8 @@ enum class entry_fate {
     retry,          ///< the hub's queue was full at once: keep it and submit it again shortly
     leave_pending,  ///< the daemon is stopping, or the spool cannot be written: not acknowledged, so
                     ///< it is read again after a restart or claimed by another daemon
+    duplicate,      ///< its id is queued, in flight or recently finished (an entry read again after
+                    ///< a crash, already in the spool): acknowledge, nothing is sent again
     spooled,        ///< in the daemon's spool, which sends it from now on (after a restart too): acknowledge
 };
 

@@ -92,7 +92,9 @@ TEST(FateOf, SentIsAckedRefusalsAndFailuresDecideTheRest) {
     EXPECT_EQ(fate_of(errc::shutting_down, true), entry_fate::leave_pending);
     EXPECT_EQ(fate_of(errc::shutting_down, false), entry_fate::leave_pending);
     EXPECT_EQ(fate_of(errc::deadline_expired, false), entry_fate::dead);
-    EXPECT_EQ(fate_of(hubs::dispatch_errc::duplicate_id, true), entry_fate::dead);
+    EXPECT_EQ(fate_of(hubs::dispatch_errc::duplicate_id, true), entry_fate::duplicate)
+        << "an entry read again after a crash: already queued or sent";
+    EXPECT_EQ(fate_of(hubs::dispatch_errc::spool_unavailable, true), entry_fate::leave_pending);
 }
 
 TEST(WriteBackCommands, CopiesComeBeforeTheOneXack) {
