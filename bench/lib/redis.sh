@@ -5,10 +5,11 @@
 
 # redis_stream_row SECONDS COUNT: starts redis-server and the two daemons (the stream is empty), then
 # XADDs COUNT notifications with redis-cli --pipe; the rate is COUNT over the time from the first
-# XADD until the daemons have acknowledged every entry (their /v1/stats), at most 2 × SECONDS + 10 s;
-# if that runs out, what was acknowledged by then. Reports how the entries were shared.
+# XADD until the daemons have acknowledged every entry (their /v1/stats, polled every 20 ms), at most
+# 2 × SECONDS + 10 s; if that runs out, what was acknowledged by then. Reports how the entries were
+# shared between the daemons.
 redis_stream_row() {
-    local seconds=$1 count=$2 port name pid started limit acked=0 now reads
+    local seconds=$1 count=$2 port name limit=$(( $1 * 2 + 10 ))
     local daemon_pids=()
     command -v redis-server >/dev/null || { skipped "redis-server is not installed (scripts/setup)"; return; }
     port=$(free_port)
@@ -25,34 +26,44 @@ redis_stream_row() {
         daemon_pids+=("$nhpushd_pid")
         wait_for "grep -q 'source bench: reading stream' $work/$name.log" "the source of nhpushd ($name)"
     done
-    started=$(date +%s.%N)
-    # Inline commands (quoted arguments), which Redis reads as it reads any client's.
-    python3 - "$count" <<'PY' | redis-cli -p "$port" --pipe > "$work/redis-load.out"
-import sys
+    # One process feeds the stream (inline commands with quoted arguments, through redis-cli --pipe)
+    # and polls both daemons' /v1/stats every 20 ms, so the clock is not the polling's.
+    python3 - "$count" "$port" "$work/stream-a.sock" "$work/stream-b.sock" "$limit" \
+        > "$work/redis-row.json" <<'PY'
+import http.client, json, socket, subprocess, sys, time
+count, port, socks, limit = int(sys.argv[1]), sys.argv[2], sys.argv[3:5], float(sys.argv[5])
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost")
+        self.unix_path = path
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(self.unix_path)
+
+def source(path):
+    c = UnixConnection(path)
+    c.request("GET", "/v1/stats")
+    s = json.loads(c.getresponse().read())["sources"]["bench"]
+    c.close()
+    return s
+
 line = "XADD bench * notification '{\"hub\":\"main\",\"format\":\"template\",\"payload\":{\"message\":\"bench %d\"}}'\r\n"
-sys.stdout.write("".join(line % i for i in range(int(sys.argv[1]))))
-PY
-    source_stat() {  # $1 = daemon name, $2 = counter
-        curl -s --unix-socket "$work/$1.sock" http://localhost/v1/stats |
-            python3 -c "import json,sys; print(json.load(sys.stdin)['sources']['bench']['$2'])"
-    }
-    limit=$(( seconds * 2 + 10 ))
-    while :; do
-        acked=$(( $(source_stat stream-a acked) + $(source_stat stream-b acked) ))
-        now=$(date +%s.%N)
-        [ "$acked" -lt "$count" ] || break
-        python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) - float(sys.argv[2]) < $limit else 1)" "$now" "$started" || break
-        sleep 0.1
-    done
-    reads="$(source_stat stream-a read) $(source_stat stream-b read)"
-    for pid in "${daemon_pids[@]}"; do stop_pid "$pid"; done
-    stop_pid "$redis_pid"
-    python3 - "$count" "$acked" "$started" "$now" $reads <<'PY'
-import json, sys
-count, acked = int(sys.argv[1]), int(sys.argv[2])
-elapsed = float(sys.argv[4]) - float(sys.argv[3])
+data = "".join(line % i for i in range(count)).encode()
+started = time.monotonic()
+subprocess.run(["redis-cli", "-p", port, "--pipe"], input=data, stdout=subprocess.DEVNULL, check=True)
+while True:
+    stats = [source(p) for p in socks]
+    acked = sum(s["acked"] for s in stats)
+    elapsed = time.monotonic() - started
+    if acked >= count or elapsed > limit:
+        break
+    time.sleep(0.02)
 print(json.dumps({"per_second": acked / elapsed, "count": count, "acknowledged": acked,
-                  "elapsed_seconds": round(elapsed, 2), "read_by_daemon": [int(sys.argv[5]), int(sys.argv[6])],
+                  "elapsed_seconds": round(elapsed, 2), "read_by_daemon": [s["read"] for s in stats],
                   "bounded_by": "count" if acked >= count else "time", "protocol_configured": "default"}))
 PY
+    for pid in "${daemon_pids[@]}"; do stop_pid "$pid"; done
+    stop_pid "$redis_pid"
+    cat "$work/redis-row.json"
 }
