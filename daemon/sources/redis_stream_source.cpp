@@ -192,6 +192,7 @@ private:
                                   config_.group);
                 co_await serve();
             } catch (const redis_io_error& e) {
+                in_blocking_read_ = false;
                 counters_->connected.store(false, std::memory_order_relaxed);
                 counters_->set_problem(e.what());
                 if (closed_by_stop_) {
@@ -248,7 +249,8 @@ private:
         }
     }
 
-    /// The room in the fullest hub's queue (and spool window): an entry may name any hub.
+    /// The room in the fullest hub's queue (and spool window): an entry may name any hub. So what
+    /// this daemon holds pending in Redis never exceeds the queue's capacity.
     std::size_t room_for_reading() {
         const auto live = services_.registry.current();
         std::size_t room = config_.read_batch;
@@ -257,12 +259,13 @@ private:
                 room = std::min(room, read_count(services_.spool_window, f.in_window, 0, config_.read_batch));
             }
         }
+        // What this source holds unacknowledged counts too: a result the hub has given but the
+        // source not yet written back has left the queue but is still pending in Redis.
+        const auto outstanding = held_.size() + done_.size();
         for (const auto& slot : live->hubs) {
-            room = std::min(room,
-                            read_count(slot->config.client.queue_capacity,
-                                       slot->hub->stats().queue_depth,
-                                       0,
-                                       config_.read_batch));
+            const auto depth = std::max<std::size_t>(slot->hub->stats().queue_depth, outstanding);
+            room =
+                std::min(room, read_count(slot->config.client.queue_capacity, depth, 0, config_.read_batch));
         }
         return room;
     }
@@ -289,8 +292,7 @@ private:
         if (own_pending) {
             own_pending_cursor_ = entries.empty() ? std::string() : entries.back().id;
         }
-        counters_->read.fetch_add(entries.size(), std::memory_order_relaxed);
-        take(std::move(entries));
+        counters_->read.fetch_add(take(std::move(entries)), std::memory_order_relaxed);
     }
 
     asio::awaitable<void> claim(std::size_t count) {
@@ -312,26 +314,28 @@ private:
         if (claim_cursor_ == "0-0") {
             next_claim_ = steady_clock::now() + config_.claim_idle / 2;  // a whole pass done
         }
-        std::erase_if(batch.entries, [&](const stream_entry& e) { return known_.contains(e.id); });
-        if (!batch.entries.empty()) {
-            counters_->claimed.fetch_add(batch.entries.size(), std::memory_order_relaxed);
+        if (const auto taken = take(std::move(batch.entries)); taken > 0) {
+            counters_->claimed.fetch_add(taken, std::memory_order_relaxed);
             services_.log.log(log_level::info,
                               "source {}: claimed {} entr{} idle for more than {} ms",
                               name_,
-                              batch.entries.size(),
-                              batch.entries.size() == 1 ? "y" : "ies",
+                              taken,
+                              taken == 1 ? "y" : "ies",
                               config_.claim_idle.count());
         }
-        take(std::move(batch.entries));
     }
 
-    /// Entries read or claimed: each is submitted once, however often Redis hands it over.
-    void take(std::vector<stream_entry> entries) {
+    /// Entries read or claimed: each is submitted once, however often Redis hands it over (its own
+    /// pending entries after a reconnect, its own idle ones to XAUTOCLAIM). @returns how many were new.
+    std::size_t take(std::vector<stream_entry> entries) {
+        std::size_t taken = 0;
         for (auto& e : entries) {
             if (known_.insert(e.id).second) {
+                ++taken;
                 submit(std::move(e));
             }
         }
+        return taken;
     }
 
     void submit(stream_entry e) {
