@@ -24,6 +24,14 @@ metrics::daemon_report take_report(api_services& s) {
     r.config_generation = s.registry.generation();
     r.take_counters(s.counters);
     r.recent_results = s.results.size();
+    if (const auto* spool = s.dispatcher.spool()) {
+        r.spool.emplace();
+        r.spool->writable = spool->problem().empty();
+        r.spool->kept_for_next_start = s.dispatcher.kept_for_next_start();
+        for (const auto& h : spool->figures()) {
+            r.spool->hubs.push_back({.name = h.hub, .outstanding = h.outstanding, .in_memory = h.in_window, .bytes = h.bytes});
+        }
+    }
     for (auto& t : s.registry.totals()) {
         const auto sample = hubs::hub_health_sample::of(t.slot->name, t.slot->health);
         r.hubs.push_back({.name = t.slot->name,

@@ -97,13 +97,21 @@ boost::system::error_code notification_dispatcher::spool_in(hub_slot& slot,
                 .deadline_ms = unix_ms(now + slot.config.client.notification_deadline),
                 .submission = std::string(text)};
     try {
-        admitted = spool_->accept(h.record, send_now);
+        admitted = spool_->accept(h.record, send_now, slot.config.client.queue_capacity);
     } catch (const std::exception& e) {
         results_.forget(id);
         if (refusal != nullptr) {
             refusal->spool_error = e.what();
         }
         return dispatch_errc::spool_unavailable;
+    }
+    if (admitted.full) {
+        // queue_capacity bounds what waits on disk as it bounds the queue in memory.
+        results_.forget(id);
+        if (refusal != nullptr) {
+            refusal->result.error = make_error_code(errc::queue_full);
+        }
+        return errc::queue_full;
     }
     h.segment = admitted.segment;
     results_.confirm(id);

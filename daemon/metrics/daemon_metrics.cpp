@@ -69,6 +69,25 @@ void write_daemon_json(json_writer& w, const daemon_report& r) {
     write_u64(w, "failed", r.reloads_failed);
     w.EndObject();
     write_u64(w, "recent_results", r.recent_results);
+    if (r.spool) {
+        write_key(w, "spool");
+        w.StartObject();
+        write_key(w, "writable");
+        w.Bool(r.spool->writable);
+        write_u64(w, "kept_for_next_start", r.spool->kept_for_next_start);
+        write_key(w, "hubs");
+        w.StartObject();
+        for (const auto& h : r.spool->hubs) {
+            write_key(w, h.name);
+            w.StartObject();
+            write_u64(w, "outstanding", h.outstanding);
+            write_u64(w, "in_memory", h.in_memory);
+            write_u64(w, "bytes", h.bytes);
+            w.EndObject();
+        }
+        w.EndObject();
+        w.EndObject();
+    }
     w.EndObject();
 }
 
@@ -189,6 +208,21 @@ void write_source_metrics(exposition_writer& w, const daemon_report& r) {
     }
 }
 
+void write_spool_metrics(exposition_writer& w, const spool_report& s) {
+    w.family("nhpushd_spool_writable", metric_type::gauge, "1 if the spool's last write succeeded, else 0.");
+    w.sample("nhpushd_spool_writable", {}, s.writable ? 1.0 : 0.0);
+    w.family("nhpushd_spool_outstanding",
+             metric_type::gauge,
+             "Notifications in the spool without a final result (on disk or in memory), by hub.");
+    for (const auto& h : s.hubs) {
+        w.sample("nhpushd_spool_outstanding", {{"hub", h.name}}, static_cast<double>(h.outstanding));
+    }
+    w.family("nhpushd_spool_bytes", metric_type::gauge, "Bytes in the spool's segment files, by hub.");
+    for (const auto& h : s.hubs) {
+        w.sample("nhpushd_spool_bytes", {{"hub", h.name}}, static_cast<double>(h.bytes));
+    }
+}
+
 void write_daemon_metrics(exposition_writer& w, const daemon_report& r) {
     w.family("nhpushd_build_info", metric_type::gauge, "Always 1; the version is a label.");
     w.sample("nhpushd_build_info", {{"version", r.version}}, 1.0);
@@ -220,6 +254,9 @@ void write_daemon_metrics(exposition_writer& w, const daemon_report& r) {
     w.sample("nhpushd_config_reloads_total", {{"result", "failed"}}, r.reloads_failed);
     w.family("nhpushd_recent_results", metric_type::gauge, "Entries in the recent-results table.");
     w.sample("nhpushd_recent_results", {}, static_cast<double>(r.recent_results));
+    if (r.spool) {
+        write_spool_metrics(w, *r.spool);
+    }
 }
 
 void write_outcomes(exposition_writer& w, const daemon_report& r) {

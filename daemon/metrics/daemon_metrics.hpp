@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,6 +97,21 @@ struct hub_report {
     sender_stats_snapshot stats;
 };
 
+/** @brief The spool's figures for one hub. */
+struct spool_hub_report {
+    std::string name;             ///< [hubs.NAME]
+    std::size_t outstanding = 0;  ///< accepted, no final result yet (on disk or in memory)
+    std::size_t in_memory = 0;    ///< of those, handed to the sender
+    std::uint64_t bytes = 0;      ///< in its segment files
+};
+
+/** @brief The spool, when `[spool] dir` is set. */
+struct spool_report {
+    bool writable = true;                   ///< false after a failed write, until one succeeds
+    std::uint64_t kept_for_next_start = 0;  ///< notifications a stop left in the spool
+    std::vector<spool_hub_report> hubs;
+};
+
 /** @brief Everything reported at one moment. Plain values, so rendering is pure. */
 struct daemon_report {
     std::string version;
@@ -110,6 +126,7 @@ struct daemon_report {
     std::uint64_t reloads_ok = 0;
     std::uint64_t reloads_failed = 0;
     std::size_t recent_results = 0;  ///< entries in the recent-results table
+    std::optional<spool_report> spool;
     std::vector<hub_report> hubs;
     std::vector<source_report> sources;
 

@@ -256,7 +256,9 @@ private:
         std::size_t room = config_.read_batch;
         if (const auto* spool = services_.dispatcher.spool()) {
             for (const auto& f : spool->figures()) {
-                room = std::min(room, read_count(services_.spool_window, f.in_window, 0, config_.read_batch));
+                // Outstanding beyond the window waits on disk: read nothing then.
+                room =
+                    std::min(room, read_count(services_.spool_window, f.outstanding, 0, config_.read_batch));
             }
         }
         // What this source holds unacknowledged counts too: a result the hub has given but the

@@ -52,6 +52,7 @@ struct spool::hub_log {
     segment_log log;
     position cursor;  // the next record to hand over; log.end() when every record was
     std::size_t in_window = 0;
+    std::size_t outstanding = 0;  // accepted, without a final record
     std::map<std::uint64_t, segment_count> counts;
     std::unordered_set<std::string> finished_ids;  // recovered finals the cursor skips
     std::unordered_set<std::string> handed_ahead;  // sent before the cursor reached them
@@ -148,6 +149,7 @@ recovery_summary spool::recover(const std::function<void(const final_record&)>& 
                 to_skip.insert(a->id);
             } else {
                 ++summary.unfinished;
+                ++h->outstanding;
                 on_unfinished(*a);
             }
         }
@@ -175,13 +177,17 @@ void spool::start(send_function send) {
     }
 }
 
-admission spool::accept(const accepted_record& r, bool send_now) {
+admission spool::accept(const accepted_record& r, bool send_now, std::size_t capacity) {
     std::string framed;
     encode(r, framed);
     auto& h = log_of(r.hub);
     admission a;
     {
         std::lock_guard lock(h.mutex);
+        if (h.outstanding >= capacity) {
+            a.full = true;
+            return a;
+        }
         const bool caught_up = h.caught_up();
         position at;
         try {
@@ -193,6 +199,7 @@ admission spool::accept(const accepted_record& r, bool send_now) {
         }
         a.segment = at.segment;
         ++h.counts[at.segment].accepted;
+        ++h.outstanding;
         if (caught_up && h.in_window < config_.memory_window && !stopped_) {
             a.send_now = true;
             h.cursor = h.log.end();
@@ -221,6 +228,7 @@ void spool::finished(const final_record& r, bool recorded) {
     if (!recorded) {
         return;  // a stop cut it short: it stays unfinished, for the next start
     }
+    h.outstanding -= h.outstanding > 0 ? 1 : 0;
     try {
         h.log.append(framed);
         ++h.counts[r.segment].finished;
@@ -298,6 +306,7 @@ std::vector<spool::hub_figures> spool::figures() const {
         std::lock_guard lock(h->mutex);
         out.push_back({name,
                        h->in_window,
+                       h->outstanding,
                        h->log.bytes(),
                        static_cast<std::size_t>(h->log.active_segment() - h->log.first_segment() + 1)});
     }

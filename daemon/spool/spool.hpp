@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstddef>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -29,6 +30,7 @@ struct handoff {
 
 /** @brief What accept() did with a notification. */
 struct admission {
+    bool full = false;          ///< refused: the hub has `capacity` notifications outstanding; nothing written
     std::uint64_t segment = 0;  ///< give it back with the final result
     std::uint64_t ticket = 0;   ///< for async_wait_durable
     bool send_now = false;      ///< the caller sends it; otherwise it waits on disk for room
@@ -73,11 +75,12 @@ public:
     void start(send_function send);
 
     /**
-     * @brief Appends `r`. `send_now` asks that the caller may send it at once even when the window is
-     * full (a client waiting for its result).
+     * @brief Appends `r`, unless its hub already has `capacity` notifications without a final result
+     * (then admission::full). `send_now` asks that the caller may send it at once even when the
+     * window is full (a client waiting for its result).
      * @throws std::system_error when it cannot be written: nothing was accepted then.
      */
-    admission accept(const accepted_record& r, bool send_now);
+    admission accept(const accepted_record& r, bool send_now, std::size_t capacity = SIZE_MAX);
 
     /// Completes as `void(error_code)` once `ticket`'s append is durable by the fsync mode.
     template <class CompletionToken>
@@ -103,7 +106,8 @@ public:
 
     struct hub_figures {
         std::string hub;
-        std::size_t in_window = 0;  ///< handed to the sender, no result yet
+        std::size_t in_window = 0;    ///< handed to the sender, no result yet
+        std::size_t outstanding = 0;  ///< accepted, no final result yet (on disk or handed over)
         std::uint64_t bytes = 0;    ///< in its segments
         std::size_t segments = 0;
     };

@@ -189,6 +189,8 @@ TEST(nhpushd_spool, a_full_disk_refuses_with_503_and_recovers_when_space_returns
     const auto health = client.get("/healthz");
     EXPECT_EQ(health.status, 503u);
     EXPECT_THAT(health.body, HasSubstr("spool"));
+    EXPECT_THAT(client.get("/v1/stats").body, HasSubstr(R"("writable":false)"));
+    EXPECT_THAT(client.get("/metrics").body, HasSubstr("nhpushd_spool_writable 0"));
 
     const auto [status, output] =
         run_to_completion({.program = "/usr/bin/prlimit",

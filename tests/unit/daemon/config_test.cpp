@@ -48,6 +48,10 @@ std::string error_of(const std::string& text) {
 TEST(config, example_file_holds_every_default) {
     const auto config = nhpush::config::load_config(NHPUSH_CONFIG_DIR "/nhpushd.example.toml");
     EXPECT_EQ(config.daemon, daemon_config{});
+    // The one key that differs: the installed config keeps a spool (the unit's StateDirectory).
+    nhpush::spool::spool_config spool;
+    spool.dir = "/var/lib/nhpush/spool";
+    EXPECT_EQ(config.spool, spool);
     ASSERT_EQ(config.hubs.size(), 1u);
     hub_config expected;
     expected.hub = "myhub";

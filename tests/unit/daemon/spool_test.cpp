@@ -332,3 +332,21 @@ TEST(spool_recovery, damage_at_random_offsets_loses_nothing_before_it) {
 
 }  // namespace
 }  // namespace nhpush::spool
+
+namespace nhpush::spool {
+namespace {
+
+TEST(spool_window, queue_capacity_bounds_what_waits_on_disk_too) {
+    temp_dir dir;
+    spool s(small_config(dir.path(), 1));
+    s.recover([](const auto&) {}, [](const auto&) {});
+    s.start([](handoff&&) {});
+    const auto first = s.accept(accepted("n0"), false, 2);
+    EXPECT_FALSE(s.accept(accepted("n1"), false, 2).full);
+    EXPECT_TRUE(s.accept(accepted("n2"), false, 2).full);
+    s.finished(final_of("n0", first.segment), true);
+    EXPECT_FALSE(s.accept(accepted("n2"), false, 2).full) << "a final result frees a place";
+}
+
+}  // namespace
+}  // namespace nhpush::spool
