@@ -276,6 +276,29 @@ TEST(RedisSource, FullQueueStopsTheReading) {
     expect_all_delivered(received_ids(hub), count);
 }
 
+TEST(RedisSource, SigtermStopsReadingAndAcknowledgesWhatTheDrainSent) {
+    constexpr std::size_t count = 2'000;
+    hubsim_process hub({.args = {"--latency", "100"}, .record = true});
+    redis_process redis;
+    redis_client r(redis.port());
+    const auto extra = "queue_capacity = 100\n" + source_table(redis, "d1", "claim_idle = 500\n");
+    {
+        nhpushd_process d1(hub, {.hub_extra = extra});
+        produce(r, 0, count);
+        ASSERT_TRUE(hub.wait_for_record_lines(200, 20s));
+        ASSERT_EQ(d1.stop(), 0);
+    }
+    EXPECT_EQ(r.pending(std::string(stream), std::string(group)), 0u)
+        << "what the drain sent is acknowledged; nothing read is left unsent";
+    const auto sent_before = hub.record_lines().size();
+    EXPECT_LT(sent_before, count) << "the reading stopped";
+
+    nhpushd_process d2(hub, {.hub_extra = "queue_capacity = 100\n" + source_table(redis, "d2")});
+    ASSERT_TRUE(poll_until([&] { return received_ids(hub).size() >= count; }, 40s));
+    ASSERT_TRUE(wait_pending_empty(r, 10s));
+    EXPECT_EQ(expect_all_delivered(received_ids(hub), count), 0u) << "a clean stop sends nothing twice";
+}
+
 TEST(RedisSource, OwnPendingEntriesAreSentFirstAfterARestart) {
     hubsim_process hub({.record = true});
     redis_process redis;
