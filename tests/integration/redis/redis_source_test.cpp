@@ -26,6 +26,11 @@ using namespace std::chrono;
 using namespace std::chrono_literals;
 
 constexpr std::string_view stream = "orders";
+
+/// Deadlines grow with the sanitizers' slowness (the ctest TIMEOUT does too).
+constexpr milliseconds scaled(milliseconds d) {
+    return d * NHPUSH_TIME_SCALE;
+}
 constexpr std::string_view group = "nhpushd";
 
 /// The [sources.orders] table, appended after [hubs.main] (the last table of the fixture's file).
@@ -115,8 +120,9 @@ TEST(RedisSource, TwoDaemonsShareOneStreamOf50000Entries) {
     const auto started = steady_clock::now();
     produce(r, 0, count);
 
-    ASSERT_TRUE(hub.wait_for_record_lines(count, 50s)) << hub.record_lines().size() << " of " << count;
-    ASSERT_TRUE(wait_pending_empty(r, 10s))
+    ASSERT_TRUE(hub.wait_for_record_lines(count, scaled(50s)))
+        << hub.record_lines().size() << " of " << count;
+    ASSERT_TRUE(wait_pending_empty(r, scaled(10s)))
         << "entries left unacknowledged: " << r.pending(std::string(stream), std::string(group)) << "\n"
         << d1.client().get("/v1/stats").body << "\n"
         << d2.client().get("/v1/stats").body << "\n"
@@ -146,10 +152,10 @@ TEST(RedisSource, KilledDaemonsPendingEntriesAreClaimedByTheOther) {
     nhpushd_process d1(hub, {.hub_extra = "queue_capacity = 200\n" + source_table(redis, "d1", extra)});
     nhpushd_process d2(hub, {.hub_extra = "queue_capacity = 200\n" + source_table(redis, "d2", extra)});
     produce(r, 0, count);
-    ASSERT_TRUE(hub.wait_for_record_lines(count / 5, 30s));
+    ASSERT_TRUE(hub.wait_for_record_lines(count / 5, scaled(30s)));
 
     d1.signal(SIGKILL);
-    ASSERT_TRUE(d1.wait_exit(10s).has_value());
+    ASSERT_TRUE(d1.wait_exit(scaled(10s)).has_value());
     // What the dead daemon held: read, maybe sent, never acknowledged.
     auto consumers = r.command({"XINFO", "CONSUMERS", std::string(stream), std::string(group)});
     std::uint64_t held_by_d1 = 0;
@@ -160,8 +166,8 @@ TEST(RedisSource, KilledDaemonsPendingEntriesAreClaimedByTheOther) {
         }
     }
 
-    ASSERT_TRUE(poll_until([&] { return received_ids(hub).size() >= count; }, 40s));
-    ASSERT_TRUE(wait_pending_empty(r, 10s));
+    ASSERT_TRUE(poll_until([&] { return received_ids(hub).size() >= count; }, scaled(40s)));
+    ASSERT_TRUE(wait_pending_empty(r, scaled(10s)));
     const auto duplicates = expect_all_delivered(received_ids(hub), count);
     EXPECT_LE(duplicates, held_by_d1) << "only what d1 held can be sent twice";
     EXPECT_GT(source_stat(d2, "/sources/orders/claimed"), 0u);
@@ -179,13 +185,13 @@ TEST(RedisSource, RedisRestartedMidStreamLosesNoEntry) {
         redis_client r(redis.port());
         produce(r, 0, count);
     }
-    ASSERT_TRUE(hub.wait_for_record_lines(count / 5, 30s));
+    ASSERT_TRUE(hub.wait_for_record_lines(count / 5, scaled(30s)));
     redis.restart();  // SIGKILL: no shutdown, the AOF (fsync always) is all that survives
     ASSERT_TRUE(d1.wait_for_log("reading stream orders", 15s, 2)) << d1.log();
 
     redis_client r(redis.port());
-    ASSERT_TRUE(poll_until([&] { return received_ids(hub).size() >= count; }, 40s));
-    ASSERT_TRUE(wait_pending_empty(r, 10s));
+    ASSERT_TRUE(poll_until([&] { return received_ids(hub).size() >= count; }, scaled(40s)));
+    ASSERT_TRUE(wait_pending_empty(r, scaled(10s)));
     expect_all_delivered(received_ids(hub), count);
     EXPECT_GE(source_stat(d1, "/sources/orders/reconnects"), 1u);
 }
@@ -194,19 +200,19 @@ TEST(RedisSource, RedisOutageMarksHealthDegradedUntilItIsBack) {
     hubsim_process hub;
     redis_process redis;
     nhpushd_process d1(hub, {.hub_extra = source_table(redis, "d1")});
-    ASSERT_TRUE(d1.wait_for_log("reading stream orders", 10s));
+    ASSERT_TRUE(d1.wait_for_log("reading stream orders", scaled(10s)));
     EXPECT_EQ(text_at(d1.client().get("/healthz").body, "/status"), "ok");
 
     redis.kill();
-    ASSERT_TRUE(
-        poll_until([&] { return text_at(d1.client().get("/healthz").body, "/status") == "degraded"; }, 10s));
+    ASSERT_TRUE(poll_until([&] { return text_at(d1.client().get("/healthz").body, "/status") == "degraded"; },
+                           scaled(10s)));
     const auto answer = d1.client().get("/healthz");
     EXPECT_EQ(answer.status, 200u) << "the socket still takes notifications";
     EXPECT_NE(answer.body.find("source orders"), std::string::npos) << answer.body;
 
     redis.start();
-    ASSERT_TRUE(
-        poll_until([&] { return text_at(d1.client().get("/healthz").body, "/status") == "ok"; }, 15s));
+    ASSERT_TRUE(poll_until([&] { return text_at(d1.client().get("/healthz").body, "/status") == "ok"; },
+                           scaled(15s)));
 }
 
 TEST(RedisSource, BadEntriesAndHubRefusalsGoToTheDeadStreamAndAreAcknowledged) {
@@ -233,7 +239,7 @@ TEST(RedisSource, BadEntriesAndHubRefusalsGoToTheDeadStreamAndAreAcknowledged) {
         },
         15s))
         << d1.log();
-    ASSERT_TRUE(wait_pending_empty(r, 5s));
+    ASSERT_TRUE(wait_pending_empty(r, scaled(5s)));
 
     const auto dead = r.range("orders:dead");
     ASSERT_EQ(dead.size(), 4u);
@@ -271,8 +277,8 @@ TEST(RedisSource, FullQueueStopsTheReading) {
     }
     EXPECT_GT(most_pending, 0u);
     EXPECT_LE(most_pending, capacity);
-    ASSERT_TRUE(poll_until([&] { return received_ids(hub).size() >= count; }, 30s));
-    ASSERT_TRUE(wait_pending_empty(r, 5s));
+    ASSERT_TRUE(poll_until([&] { return received_ids(hub).size() >= count; }, scaled(30s)));
+    ASSERT_TRUE(wait_pending_empty(r, scaled(5s)));
     expect_all_delivered(received_ids(hub), count);
 }
 
@@ -285,7 +291,7 @@ TEST(RedisSource, SigtermStopsReadingAndAcknowledgesWhatTheDrainSent) {
     {
         nhpushd_process d1(hub, {.hub_extra = extra});
         produce(r, 0, count);
-        ASSERT_TRUE(hub.wait_for_record_lines(200, 20s));
+        ASSERT_TRUE(hub.wait_for_record_lines(200, scaled(20s)));
         ASSERT_EQ(d1.stop(), 0);
     }
     EXPECT_EQ(r.pending(std::string(stream), std::string(group)), 0u)
@@ -294,8 +300,8 @@ TEST(RedisSource, SigtermStopsReadingAndAcknowledgesWhatTheDrainSent) {
     EXPECT_LT(sent_before, count) << "the reading stopped";
 
     nhpushd_process d2(hub, {.hub_extra = "queue_capacity = 100\n" + source_table(redis, "d2")});
-    ASSERT_TRUE(poll_until([&] { return received_ids(hub).size() >= count; }, 40s));
-    ASSERT_TRUE(wait_pending_empty(r, 10s));
+    ASSERT_TRUE(poll_until([&] { return received_ids(hub).size() >= count; }, scaled(40s)));
+    ASSERT_TRUE(wait_pending_empty(r, scaled(10s)));
     EXPECT_EQ(expect_all_delivered(received_ids(hub), count), 0u) << "a clean stop sends nothing twice";
 }
 
@@ -312,8 +318,8 @@ TEST(RedisSource, OwnPendingEntriesAreSentFirstAfterARestart) {
     ASSERT_EQ(r.pending(std::string(stream), std::string(group)), 3u);
 
     nhpushd_process d1(hub, {.hub_extra = source_table(redis, "d1")});  // claim_idle is 60 s: no claim
-    ASSERT_TRUE(hub.wait_for_record_lines(3, 10s)) << d1.log();
-    ASSERT_TRUE(wait_pending_empty(r, 5s));
+    ASSERT_TRUE(hub.wait_for_record_lines(3, scaled(10s))) << d1.log();
+    ASSERT_TRUE(wait_pending_empty(r, scaled(5s)));
     expect_all_delivered(received_ids(hub), 3);
 }
 
@@ -331,7 +337,7 @@ TEST(RedisSource, AuthWithAPasswordFile) {
     nhpushd_process d1(
         hub, {.hub_extra = source_table(redis, "d1", fmt::format("password_file = \"{}\"\n", file))});
     produce(r, 0, 2);
-    ASSERT_TRUE(hub.wait_for_record_lines(2, 10s)) << d1.log();
+    ASSERT_TRUE(hub.wait_for_record_lines(2, scaled(10s))) << d1.log();
     EXPECT_EQ(d1.log().find("s3cret"), std::string::npos) << "the password is never logged";
 }
 
@@ -355,15 +361,15 @@ TEST(RedisSourceWithSpool, AcknowledgedOnceSpooledAndSentAfterARestart) {
     {
         nhpushd_process d1(hub, {.hub_extra = extra});
         produce(r, 0, count);
-        ASSERT_TRUE(hub.wait_for_record_lines(count / 5, 30s))
+        ASSERT_TRUE(hub.wait_for_record_lines(count / 5, scaled(30s)))
             << d1.log() << d1.client().get("/v1/stats").body;
         d1.signal(SIGKILL);
-        ASSERT_TRUE(d1.wait_exit(10s).has_value());
+        ASSERT_TRUE(d1.wait_exit(scaled(10s)).has_value());
         acked_before_kill = r.integer({"XLEN", "orders:results"});
     }
     nhpushd_process again(hub, {.hub_extra = extra});
-    ASSERT_TRUE(poll_until([&] { return received_ids(hub).size() >= count; }, 40s)) << again.log();
-    ASSERT_TRUE(wait_pending_empty(r, 10s));
+    ASSERT_TRUE(poll_until([&] { return received_ids(hub).size() >= count; }, scaled(40s))) << again.log();
+    ASSERT_TRUE(wait_pending_empty(r, scaled(10s)));
     expect_all_delivered(received_ids(hub), count);
     std::size_t spooled = 0;
     for (const auto& [id, fields] : r.range("orders:results")) {
