@@ -176,7 +176,8 @@ run_js() {
 # --- nhpushd ---
 
 # nhpushd_config NAME KEY=VALUE…: writes $work/NAME.toml, nhpushd with its socket at $work/NAME.sock
-# and one hub "main" at $cs; only the [hubs.main] keys given are set (values verbatim TOML).
+# and one hub "main" at $cs; only the [hubs.main] keys given are set (values verbatim TOML). Tables
+# in $nhpushd_tables (e.g. [spool]) follow.
 nhpushd_config() {
     local name=$1 kv
     shift
@@ -187,6 +188,7 @@ nhpushd_config() {
         [ -z "${nhpushd_daemon_keys:-}" ] || printf '%s\n' "$nhpushd_daemon_keys"
         printf '[hubs.main]\nhub = "hub"\nconnection_string_file = "%s"\nca_file = "%s"\n' "$work/$name.cs" "$hub_ca"
         for kv in "$@"; do printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"; done
+        [ -z "${nhpushd_tables:-}" ] || printf '%s\n' "$nhpushd_tables"
     } > "$work/$name.toml"
 }
 

@@ -43,6 +43,9 @@ if "latency-sweep" in scenarios:
             for p in doc["latency_sweep"]:
                 w.writerow([p["hub_latency_ms"], round(p["nhpushd_default"] or 0), round(p["js_sdk_512"] or 0)])
 
+if "spool" in scenarios:
+    doc["spool_rss"] = lines("spool-rss.ndjson")
+
 open(f"{stamp}.json", "w").write(json.dumps(doc, indent=2) + "\n")
 if as_json == "1":
     print(json.dumps(doc))
@@ -87,6 +90,12 @@ for scenario in scenarios:
         print(f"queued    {q['ok']} notifications held by nhpushd: peak RSS {q['peak_rss_mib']:.1f} MiB")
         print("sweep     connections: " +
               ", ".join(f"{s['connections']}: wrk {s['wrk']} direct {s['direct']}" for s in doc["sweep"]))
+for q in doc.get("spool_rss", []):
+    if q.get("skipped"):
+        print(f"spool rss skipped: {q['skipped']}")
+        continue
+    print(f"spool     {q['ok']} of {q['queued']} notifications held in the spool ({q['spool_bytes'] / 2**20:.0f} MiB on disk): "
+          f"peak RSS {q['peak_rss_mib']:.1f} MiB")
 for p in doc.get("latency_sweep", []):
     if p == doc["latency_sweep"][0]:
         print("== latency-sweep (notifications/s)")

@@ -126,30 +126,29 @@ void notification_dispatcher::send_handoff(hub_slot& slot,
     detail::at_once_outcome outcome;
     detail::at_once_scope scope(&outcome);
     // The completion keeps the accepted record: the final record needs its segment.
-    slot.hub->async_send_prepared(
-        std::move(n),
-        send_options{.deadline = deadline},
-        [this, &slot, h = std::move(h), then = std::move(then)](boost::system::error_code ec,
-                                                                send_result r) mutable {
-            if (auto* at_once = detail::current_at_once) {
-                // Refused before it was queued: it stays in the spool, for later or the next start.
-                at_once->completed = true;
-                if (ec == errc::queue_full) {
-                    spool_->hand_back(std::move(h));
-                } else {
-                    kept_for_next_start_.fetch_add(1, std::memory_order_relaxed);
-                    spool_->finished(final_of(h, result_record::finished(h.record.hub, ec, r)), false);
-                }
-                if (then) {
-                    std::move(then)(ec, std::move(r), true);
-                }
-                return;
-            }
-            finish_spooled(&slot, h, ec, r);
-            if (then) {
-                std::move(then)(ec, std::move(r), false);
-            }
-        });
+    slot.hub->async_send_prepared(std::move(n),
+                                  send_options{.deadline = deadline},
+                                  [this, &slot, h = std::move(h), then = std::move(then)](
+                                      boost::system::error_code ec, send_result r) mutable {
+                                      if (auto* at_once = detail::current_at_once) {
+                                          // Refused before it was queued: it stays in the spool, for later or
+                                          // the next start.
+                                          at_once->completed = true;
+                                          if (ec == errc::queue_full) {
+                                              spool_->hand_back(std::move(h), false);
+                                          } else {
+                                              keep_or_resend(std::move(h), ec, r);
+                                          }
+                                          if (then) {
+                                              std::move(then)(ec, std::move(r), true);
+                                          }
+                                          return;
+                                      }
+                                      finish_spooled(&slot, std::move(h), ec, r);
+                                      if (then) {
+                                          std::move(then)(ec, std::move(r), false);
+                                      }
+                                  });
 }
 
 void notification_dispatcher::send_spooled(hub_slot* slot,
@@ -165,17 +164,28 @@ void notification_dispatcher::send_spooled(hub_slot* slot,
         slot == nullptr
             ? fmt::format("hub {} is no longer configured ([hubs.{}])", h.record.hub, h.record.hub)
             : std::move(problem);
-    finish_spooled(slot, h, r.error, r);
+    finish_spooled(slot, std::move(h), r.error, r);
+}
+
+void notification_dispatcher::keep_or_resend(spool::handoff&& h,
+                                             const boost::system::error_code& ec,
+                                             const send_result& r) {
+    if (!spool_->stopping()) {
+        // A hub a reload replaced stopped with it: the hub now in force sends it.
+        spool_->hand_back(std::move(h), true);
+        return;
+    }
+    // nhpushd is stopping: it stays in the spool and is sent after the next start.
+    kept_for_next_start_.fetch_add(1, std::memory_order_relaxed);
+    spool_->finished(final_of(h, result_record::finished(h.record.hub, ec, r)), false);
 }
 
 void notification_dispatcher::finish_spooled(hub_slot* slot,
-                                             const spool::handoff& h,
+                                             spool::handoff&& h,
                                              const boost::system::error_code& ec,
                                              const send_result& r) {
     if (unsent_kind_of(ec)) {
-        // A stop cut it short: it stays queued in the spool and is sent after the next start.
-        kept_for_next_start_.fetch_add(1, std::memory_order_relaxed);
-        spool_->finished(final_of(h, result_record::finished(h.record.hub, ec, r)), false);
+        keep_or_resend(std::move(h), ec, r);  // a stop or a reload cut it short
         return;
     }
     if (slot != nullptr) {

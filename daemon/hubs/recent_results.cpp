@@ -1,5 +1,7 @@
 #include "hubs/recent_results.hpp"
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include <condition_variable>
 #include <functional>
 
@@ -91,7 +93,7 @@ result_record result_record::finished(std::string_view hub,
 }
 
 struct recent_results::stripe {
-    // Small while queued (a hub name, inline when short): up to every queued notification has one.
+    // A claim (pending) or a finished result. Queued notifications are not here: see `queued`.
     struct entry {
         std::string hub;
         std::unique_ptr<result_record> finished;  // null while queued
@@ -102,6 +104,11 @@ struct recent_results::stripe {
     mutable std::mutex mutex;
     std::condition_variable settled;  // a pending claim was confirmed or forgotten
     std::unordered_map<std::string, entry, string_hash, std::equal_to<>> entries;
+    // Queued (confirmed, not finished) notifications: the 64-bit hash of the id and the hub's index,
+    // about 20 bytes each, so a spool holding a million costs tens of megabytes, not hundreds. Two
+    // ids with the same hash would be taken for one (a false 409): about 1 in 10^7 with a million
+    // queued.
+    boost::unordered_flat_map<std::uint64_t, std::uint32_t> queued;
     std::deque<std::pair<std::string, std::uint64_t>> finished_order;  // oldest first
     std::size_t capacity = 0;
     std::uint64_t next_sequence = 0;
@@ -143,6 +150,7 @@ void recent_results::set_capacity(std::size_t capacity) {
         s->capacity = stripe_capacity(capacity);
         if (capacity == 0) {
             s->entries.clear();
+            s->queued.clear();
             s->finished_order.clear();
             s->settled.notify_all();
         }
@@ -154,6 +162,21 @@ recent_results::stripe& recent_results::stripe_of(std::string_view id) const {
     return *stripes_[stripes_.size() == 1 ? 0 : string_hash{}(id) % stripes_.size()];
 }
 
+std::uint32_t recent_results::hub_index(std::string_view hub) {
+    std::lock_guard lock(hubs_mutex_);  // taken inside a stripe's lock, never the other way round
+    const auto it = std::find(hub_names_.begin(), hub_names_.end(), hub);
+    if (it != hub_names_.end()) {
+        return static_cast<std::uint32_t>(it - hub_names_.begin());
+    }
+    hub_names_.emplace_back(hub);
+    return static_cast<std::uint32_t>(hub_names_.size() - 1);
+}
+
+std::string recent_results::hub_name(std::uint32_t index) const {
+    std::lock_guard lock(hubs_mutex_);
+    return index < hub_names_.size() ? hub_names_[index] : std::string();
+}
+
 std::optional<result_record> recent_results::claim(std::string_view id, std::string_view hub) {
     if (capacity_.load(std::memory_order_relaxed) == 0) {
         return std::nullopt;
@@ -163,6 +186,11 @@ std::optional<result_record> recent_results::claim(std::string_view id, std::str
     for (;;) {
         auto it = s.entries.find(id);
         if (it == s.entries.end()) {
+            if (auto q = s.queued.find(string_hash{}(id)); q != s.queued.end()) {
+                const auto index = q->second;
+                lock.unlock();
+                return result_record{.hub = hub_name(index)};
+            }
             auto& e = s.entries.try_emplace(std::string(id)).first->second;
             e.hub = hub;
             e.sequence = s.next_sequence++;
@@ -180,10 +208,18 @@ std::optional<result_record> recent_results::claim(std::string_view id, std::str
 void recent_results::confirm(std::string_view id) {
     auto& s = stripe_of(id);
     std::lock_guard lock(s.mutex);
-    if (auto it = s.entries.find(id); it != s.entries.end() && it->second.pending) {
-        it->second.pending = false;
-        s.settled.notify_all();
+    auto it = s.entries.find(id);
+    if (it == s.entries.end() || !it->second.pending) {
+        return;
     }
+    s.settled.notify_all();
+    if (it->second.finished) {
+        it->second.pending = false;  // its result came first: it stays as a finished entry
+        return;
+    }
+    // Queued: from now on the compact form holds it (without a moment where neither does).
+    s.queued.insert_or_assign(string_hash{}(id), hub_index(it->second.hub));
+    s.entries.erase(it);
 }
 
 void recent_results::finished(std::string_view id, result_record record) {
@@ -192,6 +228,7 @@ void recent_results::finished(std::string_view id, result_record record) {
     }
     auto& s = stripe_of(id);
     std::lock_guard lock(s.mutex);
+    s.queued.erase(string_hash{}(id));
     auto it = s.entries.find(id);
     if (it == s.entries.end()) {
         it = s.entries.try_emplace(std::string(id)).first;
@@ -205,6 +242,7 @@ void recent_results::finished(std::string_view id, result_record record) {
 void recent_results::forget(std::string_view id) {
     auto& s = stripe_of(id);
     std::lock_guard lock(s.mutex);
+    s.queued.erase(string_hash{}(id));
     if (auto it = s.entries.find(id); it != s.entries.end()) {
         s.settled.notify_all();
         s.entries.erase(it);
@@ -213,10 +251,15 @@ void recent_results::forget(std::string_view id) {
 
 std::optional<result_record> recent_results::find(std::string_view id) const {
     auto& s = stripe_of(id);
-    std::lock_guard lock(s.mutex);
+    std::unique_lock lock(s.mutex);
     if (auto it = s.entries.find(id); it != s.entries.end()) {
         const auto& e = it->second;
         return e.finished ? *e.finished : result_record{.hub = e.hub};
+    }
+    if (auto q = s.queued.find(string_hash{}(id)); q != s.queued.end()) {
+        const auto index = q->second;
+        lock.unlock();
+        return result_record{.hub = hub_name(index)};
     }
     return std::nullopt;
 }
@@ -225,7 +268,7 @@ std::size_t recent_results::size() const {
     std::size_t n = 0;
     for (const auto& s : stripes_) {
         std::lock_guard lock(s->mutex);
-        n += s->entries.size();
+        n += s->entries.size() + s->queued.size();
     }
     return n;
 }

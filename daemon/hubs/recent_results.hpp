@@ -100,8 +100,13 @@ private:
     stripe& stripe_of(std::string_view id) const;
     std::size_t stripe_capacity(std::size_t capacity) const noexcept;
 
+    std::uint32_t hub_index(std::string_view hub);
+    std::string hub_name(std::uint32_t index) const;
+
     std::vector<std::unique_ptr<stripe>> stripes_;
     std::atomic<std::size_t> capacity_;
+    mutable std::mutex hubs_mutex_;
+    std::vector<std::string> hub_names_;  // every hub a queued notification named, by index
 };
 
 }  // namespace nhpush::hubs

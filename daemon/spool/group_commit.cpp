@@ -75,14 +75,18 @@ void group_commit::run() {
             synced_ = std::max(synced_, target);
             last_error_.clear();
         }
+        // Split by moving into new vectors (never erase): in Boost 1.81, any_completion_handler's
+        // move assignment recurses without end (fixed in 1.82), and erasing move-assigns.
         std::vector<waiter> done;
-        std::erase_if(waiters_, [&](auto& w) {
+        std::vector<std::pair<std::uint64_t, waiter>> waiting;
+        for (auto& w : waiters_) {
             if (ec || w.first <= target) {
                 done.push_back(std::move(w.second));
-                return true;
+            } else {
+                waiting.emplace_back(w.first, std::move(w.second));
             }
-            return false;
-        });
+        }
+        waiters_.swap(waiting);
         lock.unlock();
         for (auto& w : done) {
             std::move(w)(ec);

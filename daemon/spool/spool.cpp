@@ -243,11 +243,17 @@ void spool::finished(const final_record& r, bool recorded) {
     deliver(std::move(batch));
 }
 
-void spool::hand_back(handoff&& h) {
+void spool::hand_back(handoff&& h, bool resend_now) {
     auto& log = log_of(h.record.hub);
-    std::lock_guard lock(log.mutex);
+    std::unique_lock lock(log.mutex);
     log.in_window -= log.in_window > 0 ? 1 : 0;
     log.handed_back.push_back(std::move(h));
+    if (!resend_now) {
+        return;
+    }
+    auto batch = pump(log);
+    lock.unlock();
+    deliver(std::move(batch));
 }
 
 std::vector<handoff> spool::pump(hub_log& h) {

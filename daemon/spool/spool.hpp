@@ -7,8 +7,8 @@
 #include "spool/spool_config.hpp"
 
 #include <chrono>
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -30,7 +30,7 @@ struct handoff {
 
 /** @brief What accept() did with a notification. */
 struct admission {
-    bool full = false;          ///< refused: the hub has `capacity` notifications outstanding; nothing written
+    bool full = false;  ///< refused: the hub has `capacity` notifications outstanding; nothing written
     std::uint64_t segment = 0;  ///< give it back with the final result
     std::uint64_t ticket = 0;   ///< for async_wait_durable
     bool send_now = false;      ///< the caller sends it; otherwise it waits on disk for room
@@ -95,8 +95,15 @@ public:
      */
     void finished(const final_record& r, bool recorded);
 
-    /// A notification handed over could not be queued (queue full): sent again from the cursor later.
-    void hand_back(handoff&& h);
+    /**
+     * @brief A notification handed over came back without a result: refused by a full queue, or cut
+     * short by a hub a reload replaced. It is handed over again before the cursor's next record: at
+     * once with `resend_now`, else with the next result (never from inside a refusal, which would loop).
+     */
+    void hand_back(handoff&& h, bool resend_now);
+
+    /// True once stop() was called: what comes back is kept for the next start.
+    bool stopping() const noexcept { return stopped_; }
 
     /// No more hand-overs (the daemon is stopping); syncs what was written.
     void stop();
@@ -108,7 +115,7 @@ public:
         std::string hub;
         std::size_t in_window = 0;    ///< handed to the sender, no result yet
         std::size_t outstanding = 0;  ///< accepted, no final result yet (on disk or handed over)
-        std::uint64_t bytes = 0;    ///< in its segments
+        std::uint64_t bytes = 0;      ///< in its segments
         std::size_t segments = 0;
     };
     std::vector<hub_figures> figures() const;

@@ -346,3 +346,35 @@ TEST(config, log_level_names) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(config, spool_table_reads_its_keys_and_names_the_bad_ones) {
+    const auto config = parse_config(std::string(minimal_hub) + R"(
+[spool]
+dir = "/var/lib/nhpush/spool"
+fsync = "always"
+fsync_interval_ms = 250
+segment_bytes = 1048576
+memory_window = 500
+)");
+    EXPECT_EQ(config.spool.dir, "/var/lib/nhpush/spool");
+    EXPECT_EQ(config.spool.fsync, nhpush::spool::fsync_mode::always);
+    EXPECT_EQ(config.spool.fsync_interval, std::chrono::milliseconds{250});
+    EXPECT_EQ(config.spool.segment_bytes, 1048576u);
+    EXPECT_EQ(config.spool.memory_window, 500u);
+    EXPECT_TRUE(parse_config(minimal_hub).spool.dir.empty()) << "no spool unless asked for";
+
+    const auto spool = [](std::string keys) {
+        return error_of(std::string(minimal_hub) + "[spool]\n" + keys);
+    };
+    EXPECT_EQ(spool("fsync = \"sometimes\"\n"),
+              "spool.fsync must be one of always, interval, never, not 'sometimes'");
+    EXPECT_EQ(spool("dir = \"spool\"\n"), "spool.dir must be an absolute path (or empty: no spool)");
+    EXPECT_EQ(spool("memory_window = 0\n"), "spool.memory_window must be between 1 and 10000000");
+    EXPECT_EQ(spool("fsync_interval_ms = 0\n"),
+              "spool.fsync_interval_ms must be between 1 and 60000 milliseconds");
+    EXPECT_EQ(spool("directory = \"/x\"\n"), "unknown key spool.directory");
+}
+
+}  // namespace

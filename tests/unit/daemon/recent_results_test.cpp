@@ -203,3 +203,32 @@ TEST(recent_results, a_claim_of_a_pending_id_waits_for_it_to_be_confirmed_or_for
 }
 
 }  // namespace
+
+namespace {
+
+// Queued notifications are held in a compact form (a spool may hold a million): each still answers
+// with its own hub, is refused as a duplicate, and becomes a full result when it finishes.
+TEST(recent_results, many_queued_ids_of_several_hubs_keep_their_hub_and_their_claim) {
+    recent_results t(100);
+    constexpr int count = 20'000;
+    for (int i = 0; i < count; ++i) {
+        const auto id = "id-" + std::to_string(i);
+        ASSERT_FALSE(t.claim(id, i % 2 == 0 ? "even" : "odd"));
+        t.confirm(id);
+    }
+    EXPECT_EQ(t.size(), static_cast<std::size_t>(count));
+    for (int i = 0; i < count; i += 997) {
+        const auto id = "id-" + std::to_string(i);
+        const auto claimed = t.claim(id, "even");
+        ASSERT_TRUE(claimed) << id << " is queued: a second claim is refused";
+        EXPECT_EQ(claimed->state, notification_state::queued);
+        EXPECT_EQ(claimed->hub, i % 2 == 0 ? "even" : "odd");
+    }
+    t.finished("id-3", sent("odd", "n3"));
+    EXPECT_EQ(t.find("id-3")->notification_id, "n3");
+    t.forget("id-4");
+    EXPECT_FALSE(t.find("id-4"));
+    EXPECT_FALSE(t.find("id-" + std::to_string(count)));
+}
+
+}  // namespace

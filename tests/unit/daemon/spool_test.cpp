@@ -350,3 +350,46 @@ TEST(spool_window, queue_capacity_bounds_what_waits_on_disk_too) {
 
 }  // namespace
 }  // namespace nhpush::spool
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+namespace nhpush::spool {
+namespace {
+
+// Every waiter of every group completes once, with the syncs' result: many waiters share a sync.
+TEST(spool_group_commit, every_waiter_is_completed_once_after_a_sync) {
+    temp_dir dir;
+    segment_log log(dir.path() / "hub", 1 << 20, true);
+    log.recover(dir.path() / "damaged", [](record&&, std::uint64_t) {});
+    group_commit commit(fsync_mode::always, std::chrono::milliseconds{100}, [&] {
+        return std::vector<std::shared_ptr<segment_file>>{log.active_file()};
+    });
+    boost::asio::io_context io;
+    auto work = boost::asio::make_work_guard(io);  // never out of work while the syncer posts
+    std::size_t completed = 0;
+    std::size_t failed = 0;
+    constexpr std::size_t waiters = 3000;
+    for (std::size_t i = 0; i < waiters; ++i) {
+        log.append(framed(accepted(fmt::format("n{}", i))));
+        commit.async_wait_durable(commit.note_append(),
+                                  boost::asio::bind_executor(io, [&](boost::system::error_code ec) {
+                                      ++completed;
+                                      failed += ec ? 1 : 0;
+                                  }));
+        if (i % 500 == 0) {
+            io.poll();  // some complete while others are still being added
+        }
+    }
+    // The syncer thread posts the completions: the loop runs until all came, or 10 s.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+    while (completed < waiters && std::chrono::steady_clock::now() < deadline) {
+        io.run_one_for(std::chrono::milliseconds{100});
+    }
+    EXPECT_EQ(completed, waiters);
+    EXPECT_EQ(failed, 0u);
+}
+
+}  // namespace
+}  // namespace nhpush::spool

@@ -1,0 +1,56 @@
+# shellcheck shell=bash
+# bench/run --scenario spool: what the spool costs. nhpushd (NDJSON batches of 100 over 4 socket
+# connections, as the latency scenario's rows) without a spool, with fsync = "interval" and with
+# fsync = "always", against nhpush-hubsim answering at once (CPU cost) and at 50 ± 10 ms (a real
+# hub's latency); then nhpushd's peak RSS holding 100 000 and 1 000 000 queued 200-byte
+# notifications in its spool (its hub a port nobody listens on).
+
+# spool_row MODE LABEL SECONDS COUNT: nhpushd_row with a fresh spool in fsync MODE ("none": no spool).
+spool_row() {
+    local mode=$1 label=$2
+    shift 2
+    rm -rf "$work/spool"
+    if [ "$mode" = none ]; then
+        nhpushd_tables=
+    else
+        nhpushd_tables=$(printf '[spool]\ndir = "%s"\nfsync = "%s"' "$work/spool" "$mode")
+    fi
+    nhpushd_row "$label" "$@"
+    nhpushd_tables=
+}
+
+# spool_rss COUNT: nhpushd with a spool holding COUNT queued notifications; prints its sample.
+spool_rss() {
+    local count=$1 saved_cs=$cs
+    rm -rf "$work/spool"
+    cs=$(cs_for_port "$(free_port)")
+    nhpushd_tables=$(printf '[spool]\ndir = "%s"' "$work/spool")
+    nhpushd_config "spool-rss" queue_capacity=1000000
+    nhpushd_tables=
+    cs=$saved_cs
+    start_nhpushd "spool-rss" || { skipped "nhpushd refuses the configuration: $nhpushd_refused"; return; }
+    bench_json daemon --socket "$work/spool-rss.sock" --submit-only --batch 100 --count "$count" \
+        --payload-bytes 200 --time-limit 120 > "$work/spool-rss.json"
+    stop_pid "$nhpushd_pid"
+    json_set "$(< "$work/spool-rss.json")" queued="$count" spool_bytes="$(du -sb "$work/spool" | cut -f1)"
+    rm -rf "$work/spool"
+}
+
+scenario_spool() {
+    local seconds count latency
+    if [ "$quick" = 1 ]; then
+        seconds=3 count=30000
+    else
+        seconds=10 count=100000
+    fi
+    for latency in 0 50; do
+        if [ $latency = 0 ]; then start_hubsim; else start_hubsim --latency $latency --latency-jitter 10; fi
+        row spool "no spool, hub ${latency} ms" spool_row none nospool "$seconds" "$count"
+        row spool "interval, hub ${latency} ms" spool_row interval spool-interval "$seconds" "$count"
+        row spool "always, hub ${latency} ms" spool_row always spool-always "$seconds" "$count"
+        stop_pid "$hubsim_pid"
+    done
+    hub_stats=0
+    echo "bench/run: spool: nhpushd's memory with 100000 and 1000000 queued in its spool" >&2
+    { spool_rss 100000; spool_rss 1000000; } > "$work/spool-rss.ndjson"
+}
