@@ -1,9 +1,9 @@
 #pragma once
 /** @file The answer to an NDJSON batch, built line by line in memory bounded by the batch's size. */
 
+#include "shared/json_output.hpp"
 #include "submission/api_error.hpp"
 #include "submission/submission.hpp"
-#include "shared/json_output.hpp"
 
 #include <array>
 #include <cstddef>

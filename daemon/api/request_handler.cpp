@@ -3,6 +3,9 @@
 #include "api/batch_answer.hpp"
 #include "api/result_json.hpp"
 #include "metrics/prometheus.hpp"
+#include "shared/json_output.hpp"
+
+#include <rapidjson/document.h>
 
 #include <fmt/format.h>
 
@@ -28,8 +31,10 @@ metrics::daemon_report take_report(api_services& s) {
         r.spool.emplace();
         r.spool->writable = spool->problem().empty();
         r.spool->kept_for_next_start = s.dispatcher.kept_for_next_start();
+        r.spool->recovered = s.dispatcher.recovered();
         for (const auto& h : spool->figures()) {
-            r.spool->hubs.push_back({.name = h.hub, .outstanding = h.outstanding, .in_memory = h.in_window, .bytes = h.bytes});
+            r.spool->hubs.push_back(
+                {.name = h.hub, .outstanding = h.outstanding, .in_memory = h.in_window, .bytes = h.bytes});
         }
     }
     for (auto& t : s.registry.totals()) {
@@ -106,6 +111,16 @@ request_handler::outcome request_handler::handle(request_view request) {
             return submit(request, r.wait);
         case endpoint::notification_status:
             return status(r.id);
+        case endpoint::notification_cancel:
+            return cancel(r.id);
+        case endpoint::notification_details:
+            return details(r.id);
+        case endpoint::dead_letters_list:
+            return list_dead_letters(r.limit, r.after);
+        case endpoint::dead_letters_purge:
+            return purge_dead_letters();
+        case endpoint::dead_letter_requeue:
+            return requeue_dead_letter(r.id);
         case endpoint::stats:
             return stats();
         case endpoint::metrics:
@@ -305,12 +320,240 @@ response_data request_handler::status(std::string_view id) {
     if (auto record = services_.results.find(id)) {
         return json(200, render_result(id, *record));
     }
+    return unknown_notification(id);
+}
+
+response_data request_handler::unknown_notification(std::string_view id) {
     return error_response(
         {api_errc::not_found,
          fmt::format("no notification '{}': unknown, or forgotten (only the last {} finished ones are kept)",
                      id,
                      live_->daemon.recent_results),
          ""});
+}
+
+std::shared_ptr<hubs::hub_slot> request_handler::slot_named(std::string_view name) const {
+    for (const auto& slot : live_->hubs) {
+        if (slot->name == name) {
+            return slot;
+        }
+    }
+    return nullptr;
+}
+
+request_handler::outcome request_handler::cancel(const std::string& id) {
+    auto record = services_.results.find(id);
+    if (!record) {
+        return unknown_notification(id);
+    }
+    if (record->state == hubs::notification_state::queued) {
+        using outcome = hubs::send_cancellations::outcome;
+        auto& cancellations = services_.dispatcher.cancellations();
+        switch (cancellations.cancel(id)) {
+            case outcome::cancelled:
+                return json(200, render_cancelled(id, *record, cancelled_where::queue));
+            case outcome::cancelled_at_hand_over:
+                // Waiting in the spool, unless it finished since we looked: then no hand-over comes.
+                if (auto now = services_.results.find(id);
+                    now && now->state != hubs::notification_state::queued) {
+                    cancellations.withdraw(id);
+                    return error_response(
+                        {api_errc::cannot_cancel,
+                         fmt::format("notification '{}' is finished ({}): nothing to cancel",
+                                     id,
+                                     hubs::to_string(now->state)),
+                         ""});
+                }
+                return json(200, render_cancelled(id, *record, cancelled_where::queue));
+            case outcome::on_the_wire:
+                break;
+        }
+        return error_response(
+            {api_errc::cannot_cancel,
+             fmt::format("notification '{}' is already on the wire to hub {}: a request cannot be recalled; "
+                         "GET /v1/notifications/{} for its result",
+                         id,
+                         record->hub,
+                         id),
+             ""});
+    }
+    if (record->state == hubs::notification_state::failed) {
+        return error_response(
+            {api_errc::cannot_cancel,
+             fmt::format(
+                 "notification '{}' is finished: it failed ({}), nothing to cancel", id, record->reason),
+             ""});
+    }
+    if (!record->scheduled || record->notification_id.empty()) {
+        return error_response(
+            {api_errc::cannot_cancel,
+             fmt::format("notification '{}' was already sent to hub {} and was not scheduled: "
+                         "it cannot be recalled",
+                         id,
+                         record->hub),
+             ""});
+    }
+    auto slot = slot_named(record->hub);
+    if (!slot) {
+        return error_response(
+            {api_errc::hub_error, fmt::format("hub {} is no longer configured", record->hub), ""});
+    }
+    return pending_hub_query{
+        pending_hub_query::kind::cancel_scheduled, std::move(slot), id, std::move(*record)};
+}
+
+request_handler::outcome request_handler::details(const std::string& id) {
+    auto record = services_.results.find(id);
+    if (!record) {
+        return unknown_notification(id);
+    }
+    if (record->notification_id.empty()) {
+        const auto why = record->state == hubs::notification_state::queued
+                             ? "it is still queued here"
+                             : "the hub never accepted it, so it has no details";
+        return error_response(
+            {api_errc::not_found, fmt::format("no details of notification '{}': {}", id, why), ""});
+    }
+    auto slot = slot_named(record->hub);
+    if (!slot) {
+        return error_response(
+            {api_errc::hub_error, fmt::format("hub {} is no longer configured", record->hub), ""});
+    }
+    return pending_hub_query{
+        pending_hub_query::kind::outcome_details, std::move(slot), id, std::move(*record)};
+}
+
+response_data request_handler::finish_hub_query(const pending_hub_query& q,
+                                                const boost::system::error_code& ec,
+                                                const send_result& result) {
+    const bool cancelling = q.what == pending_hub_query::kind::cancel_scheduled;
+    const auto& nid = q.record.notification_id;
+    if (ec) {
+        if (result.http_status == 404) {
+            return error_response(
+                {api_errc::not_found,
+                 cancelling
+                     ? fmt::format("hub {} has no scheduled notification {} (of '{}'): already delivered "
+                                   "or cancelled",
+                                   q.slot->name,
+                                   nid,
+                                   q.id)
+                     : fmt::format("hub {} has no details of notification {} (of '{}'): unknown to it, "
+                                   "or its telemetry has expired",
+                                   q.slot->name,
+                                   nid,
+                                   q.id),
+                 ""});
+        }
+        const auto answer = result.http_status != 0 ? fmt::format("answered {}", result.http_status)
+                                                    : std::string(hubs::reason_name(ec));
+        return error_response({api_errc::hub_error,
+                               fmt::format("hub {} {} to {} of notification {}{}{}",
+                                           q.slot->name,
+                                           answer,
+                                           cancelling ? "the cancel" : "the details query",
+                                           nid,
+                                           result.error_detail.empty() ? "" : ": ",
+                                           result.error_detail),
+                               result.error_code});
+    }
+    if (cancelling) {
+        auto record = q.record;
+        record.state = hubs::notification_state::failed;
+        record.reason = "cancelled";
+        services_.results.finished(q.id, record);
+        return json(200, render_cancelled(q.id, record, cancelled_where::hub));
+    }
+    if (auto body = render_outcome_details(q.id, q.record, result.body)) {
+        return json(200, std::move(*body));
+    }
+    return error_response(
+        {api_errc::hub_error,
+         fmt::format("hub {} answered the details query of {} with no <NotificationDetails> document",
+                     q.slot->name,
+                     nid),
+         ""});
+}
+
+// ---- dead letters ----
+
+response_data request_handler::spool_off() {
+    return error_response({api_errc::spool_off,
+                           "dead letters are kept only with a spool: set [spool] dir in nhpushd's config",
+                           ""});
+}
+
+response_data request_handler::list_dead_letters(std::size_t limit, std::string_view after) {
+    if (services_.dead_letters == nullptr) {
+        return spool_off();
+    }
+    return json(200,
+                render_dead_letters(services_.dead_letters->list(limit, after), *services_.dead_letters));
+}
+
+response_data request_handler::purge_dead_letters() {
+    if (services_.dead_letters == nullptr) {
+        return spool_off();
+    }
+    const auto purged = services_.dead_letters->purge();
+    services_.log.log(log_level::info, "dead letters purged: {}", purged);
+    return json(200, fmt::format(R"({{"purged":{}}})", purged));
+}
+
+namespace {
+
+/// The stored submission with its `id` set to `id` (it may have had none: the daemon named it).
+std::optional<std::string> with_id(std::string_view submission, std::string_view id) {
+    rapidjson::Document d;
+    d.Parse(submission.data(), submission.size());
+    if (d.HasParseError() || !d.IsObject()) {
+        return std::nullopt;
+    }
+    d.RemoveMember("id");
+    d.AddMember("id",
+                rapidjson::Value(id.data(), static_cast<rapidjson::SizeType>(id.size()), d.GetAllocator()),
+                d.GetAllocator());
+    std::string out;
+    shared::string_output stream{out};
+    shared::json_writer w(stream);
+    d.Accept(w);
+    return out;
+}
+
+}  // namespace
+
+request_handler::outcome request_handler::requeue_dead_letter(const std::string& id) {
+    if (services_.dead_letters == nullptr) {
+        return spool_off();
+    }
+    if (services_.stopping.load(std::memory_order_relaxed)) {
+        return error_response(
+            {api_errc::shutting_down, "nhpushd is stopping and takes no new notifications", ""});
+    }
+    auto letter = services_.dead_letters->take(id);
+    if (!letter) {
+        return error_response({api_errc::not_found, fmt::format("no dead letter '{}'", id), ""});
+    }
+    auto body = with_id(letter->submission, id);
+    if (!body) {
+        services_.dead_letters->append(*letter);
+        return error_response({api_errc::invalid_json,
+                               fmt::format("dead letter '{}' holds no notification object to submit", id),
+                               "submission"});
+    }
+    // The same path as POST /v1/notifications: validated, spooled and queued again under its id.
+    // Its old result is forgotten so the id is free again; a notification queued under the id
+    // since then is left alone (the resubmission then answers 409 duplicate_id).
+    if (auto known = services_.results.find(id); known && known->state != hubs::notification_state::queued) {
+        services_.results.forget(id);
+    }
+    auto answer = submit_one(*body, false);
+    if (const auto* r = std::get_if<response_data>(&answer); r != nullptr && r->status != 202) {
+        services_.dead_letters->append(*letter);  // kept (now as the newest) for another try
+    } else {
+        services_.log.log(log_level::info, "dead letter {} requeued to hub {}", id, letter->hub);
+    }
+    return answer;
 }
 
 response_data request_handler::stats() {

@@ -8,6 +8,7 @@
 #include "hubs/recent_results.hpp"
 #include "log/daemon_log.hpp"
 #include "metrics/daemon_metrics.hpp"
+#include "spool/dead_letters.hpp"
 #include "submission/submission.hpp"
 
 #include <atomic>
@@ -39,8 +40,9 @@ struct api_services {
     const log::daemon_log& log;
     const std::atomic<bool>& stopping;  ///< set once SIGTERM arrives: no new work is taken
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-    log::log_throttle session_errors{};  ///< sessions ended by an unexpected exception
-    log::log_throttle spool_errors{};    ///< "the spool cannot be written", at most every 10 s
+    log::log_throttle session_errors{};           ///< sessions ended by an unexpected exception
+    log::log_throttle spool_errors{};             ///< "the spool cannot be written", at most every 10 s
+    spool::dead_letters* dead_letters = nullptr;  ///< null without `[spool] dir`
 };
 
 /** @brief A request as the handlers see it. `body` may be parsed in place (overwritten). */
@@ -74,6 +76,18 @@ struct pending_sync {
     response_data answer;
 };
 
+/**
+ * @brief A question for the hub about a notification it accepted (cancel a scheduled send, or its
+ * outcome details): the session awaits it, then calls finish_hub_query.
+ */
+struct pending_hub_query {
+    enum class kind { cancel_scheduled, outcome_details };
+    kind what = kind::outcome_details;
+    std::shared_ptr<hubs::hub_slot> slot;
+    std::string id;              ///< ours
+    hubs::result_record record;  ///< its state when asked (its notification_id is the hub's)
+};
+
 /** @brief The report behind /v1/stats and /metrics, taken now. */
 metrics::daemon_report take_report(api_services& services);
 
@@ -90,10 +104,10 @@ class request_handler {
 public:
     explicit request_handler(api_services& services);
 
-    /** @brief What the session does with a request: answer, await a result, or await a sync. */
-    using outcome = std::variant<response_data, pending_wait, pending_sync>;
+    /** @brief What the session does with a request: answer, await a result, a sync or the hub. */
+    using outcome = std::variant<response_data, pending_wait, pending_sync, pending_hub_query>;
 
-    /** @brief The answer, or a wait-mode submission or a spool sync for the session to await. */
+    /** @brief The answer, or a wait-mode submission, a spool sync or a hub query for the session to await. */
     outcome handle(request_view request);
 
     /** @brief The answer when the spool's sync failed after accepting (rare: the disk failed). */
@@ -104,6 +118,11 @@ public:
                               const boost::system::error_code& ec,
                               const send_result& result,
                               bool at_once);
+
+    /** @brief The answer to a hub query, from the library's completion. */
+    response_data finish_hub_query(const pending_hub_query& query,
+                                   const boost::system::error_code& ec,
+                                   const send_result& result);
 
     /** @brief The configuration in force, refreshed if a reload published a new one. */
     const hubs::live_config& current_config() { return refresh(); }
@@ -128,6 +147,14 @@ private:
                             const boost::system::error_code& ec,
                             const send_result& result);
     response_data status(std::string_view id);
+    outcome cancel(const std::string& id);
+    outcome details(const std::string& id);
+    std::shared_ptr<hubs::hub_slot> slot_named(std::string_view name) const;
+    response_data unknown_notification(std::string_view id);
+    response_data list_dead_letters(std::size_t limit, std::string_view after);
+    response_data purge_dead_letters();
+    outcome requeue_dead_letter(const std::string& id);
+    response_data spool_off();
     response_data stats();
     response_data metrics();
     response_data health();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <optional>
 
@@ -98,6 +99,106 @@ std::variant<route, route_error> only_get(method m, std::string_view path, route
     return r;
 }
 
+route_error bad_query(std::string message) {
+    return {{api_errc::bad_request, std::move(message), ""}, {}};
+}
+
+// `limit=N` and `after=ID`; an empty query is fine.
+std::variant<route, route_error> parse_dead_letters_query(std::string_view query) {
+    route r{endpoint::dead_letters_list};
+    r.limit = default_dead_letter_limit;
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const auto param = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+        if (param.empty()) {
+            continue;
+        }
+        const auto eq = param.find('=');
+        const auto name = param.substr(0, eq);
+        const auto value = eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1);
+        if (name == "limit") {
+            std::size_t n = 0;
+            const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+            if (ec != std::errc{} || end != value.data() + value.size() || n == 0 ||
+                n > max_dead_letter_limit) {
+                return bad_query(fmt::format(
+                    "limit must be a number from 1 to {}, not '{}'", max_dead_letter_limit, value));
+            }
+            r.limit = n;
+        } else if (name == "after") {
+            auto id = percent_decode(value);
+            if (!id || id->empty()) {
+                return bad_query(fmt::format("after must be a dead letter's id, not '{}'", value));
+            }
+            r.after = std::move(*id);
+        } else {
+            return bad_query(fmt::format("unknown query parameter '{}'", name));
+        }
+    }
+    return r;
+}
+
+/// The `{id}` of `prefix/{id}`, or `prefix/{id}/suffix` when `suffix` is given; nullopt otherwise.
+std::optional<std::string> id_in(std::string_view path,
+                                 std::string_view prefix,
+                                 std::string_view suffix = {}) {
+    if (!path.starts_with(prefix) || path.size() <= prefix.size() + 1 || path[prefix.size()] != '/') {
+        return std::nullopt;
+    }
+    auto rest = path.substr(prefix.size() + 1);
+    if (!suffix.empty()) {
+        if (!rest.ends_with(suffix) || rest.size() <= suffix.size() + 1 ||
+            rest[rest.size() - suffix.size() - 1] != '/') {
+            return std::nullopt;
+        }
+        rest = rest.substr(0, rest.size() - suffix.size() - 1);
+    }
+    auto id = percent_decode(rest);
+    if (!id || id->empty() || id->find('/') != std::string::npos) {
+        return std::nullopt;
+    }
+    return id;
+}
+
+constexpr std::string_view dead_letters_path = "/v1/dead-letters";
+
+std::variant<route, route_error> route_notification(method m, std::string_view path) {
+    if (auto id = id_in(path, notifications_path, "details")) {
+        return only_get(m, path, {endpoint::notification_details, std::move(*id)});
+    }
+    auto id = id_in(path, notifications_path);
+    if (!id) {
+        return not_found(path);
+    }
+    if (m == method::get) {
+        return route{endpoint::notification_status, std::move(*id)};
+    }
+    if (m == method::del) {
+        return route{endpoint::notification_cancel, std::move(*id)};
+    }
+    return not_allowed(path, "GET, DELETE");
+}
+
+std::variant<route, route_error> route_dead_letters(method m, std::string_view path, std::string_view query) {
+    if (path == dead_letters_path) {
+        if (m == method::get) {
+            return parse_dead_letters_query(query);
+        }
+        if (m == method::del) {
+            return route{endpoint::dead_letters_purge};
+        }
+        return not_allowed(path, "GET, DELETE");
+    }
+    if (auto id = id_in(path, dead_letters_path, "requeue")) {
+        if (m != method::post) {
+            return not_allowed(path, "POST");
+        }
+        return route{endpoint::dead_letter_requeue, std::move(*id)};
+    }
+    return not_found(path);
+}
+
 }  // namespace
 
 std::variant<route, route_error> route_request(method m, std::string_view target) {
@@ -117,11 +218,10 @@ std::variant<route, route_error> route_request(method m, std::string_view target
     }
     if (path.starts_with(notifications_path) && path.size() > notifications_path.size() + 1 &&
         path[notifications_path.size()] == '/') {
-        auto id = percent_decode(path.substr(notifications_path.size() + 1));
-        if (!id || id->empty() || id->find('/') != std::string::npos) {
-            return not_found(path);
-        }
-        return only_get(m, path, {endpoint::notification_status, std::move(*id), false});
+        return route_notification(m, path);
+    }
+    if (path == dead_letters_path || path.starts_with(std::string(dead_letters_path) + "/")) {
+        return route_dead_letters(m, path, query);
     }
     if (path == "/v1/stats") {
         return only_get(m, path, {endpoint::stats});

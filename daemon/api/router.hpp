@@ -15,18 +15,25 @@ enum class method { get, head, post, put, del, other };
 
 /** @brief The endpoints of the submission API. */
 enum class endpoint {
-    submit,               ///< POST /v1/notifications
-    notification_status,  ///< GET /v1/notifications/{id}
-    stats,                ///< GET /v1/stats
-    metrics,              ///< GET /metrics
-    health                ///< GET /healthz
+    submit,                ///< POST /v1/notifications
+    notification_status,   ///< GET /v1/notifications/{id}
+    notification_cancel,   ///< DELETE /v1/notifications/{id}
+    notification_details,  ///< GET /v1/notifications/{id}/details
+    dead_letters_list,     ///< GET /v1/dead-letters[?limit=N&after=ID]
+    dead_letters_purge,    ///< DELETE /v1/dead-letters
+    dead_letter_requeue,   ///< POST /v1/dead-letters/{id}/requeue
+    stats,                 ///< GET /v1/stats
+    metrics,               ///< GET /metrics
+    health                 ///< GET /healthz
 };
 
 /** @brief A request the router accepted. */
 struct route {
     endpoint target = endpoint::health;
-    std::string id;     ///< notification_status only, percent-decoded
-    bool wait = false;  ///< submit with `?wait=true`
+    std::string id;         ///< of a notification or dead letter, percent-decoded
+    bool wait = false;      ///< submit with `?wait=true`
+    std::size_t limit = 0;  ///< dead_letters_list: letters at most (default_dead_letter_limit)
+    std::string after;      ///< dead_letters_list: the page after this id (percent-decoded)
 
     bool operator==(const route&) const = default;
 };
@@ -39,9 +46,14 @@ struct route_error {
     bool operator==(const route_error&) const = default;
 };
 
+/** @brief Dead letters listed when `limit` is not given, and the most one page may ask for. */
+inline constexpr std::size_t default_dead_letter_limit = 100;
+inline constexpr std::size_t max_dead_letter_limit = 1000;
+
 /**
  * @brief Routes `method target`: 404 for an unknown path, 405 (with Allow) for a known path with
- * another method, 400 for a bad query (`wait` other than true/false/1/0, or any other parameter).
+ * another method, 400 for a bad query (`wait` other than true/false/1/0, `limit` not in
+ * 1..max_dead_letter_limit, or any other parameter).
  */
 std::variant<route, route_error> route_request(method m, std::string_view target);
 

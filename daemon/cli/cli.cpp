@@ -20,6 +20,9 @@ commands that talk to nhpushd (over --socket PATH, $NHPUSH_SOCKET or /run/nhpush
   status      what became of a notification, by id
   stats       nhpushd's counters per hub
   health      whether nhpushd is ready, and why not
+  cancel      cancel a notification still queued, or scheduled at the hub
+  details     the hub's outcome details of a notification it accepted
+  dead-letters  list, requeue or purge the notifications that failed for good
 commands that work without the daemon:
   direct      send one notification straight to the hub and print the outcome
   sas-token   print a SharedAccessSignature for a connection string, to try a hub with curl
@@ -57,6 +60,15 @@ int run(std::vector<std::string> words, std::ostream& out, std::ostream& err) {
         }
         if (*command == "health") {
             return health_command(a, socket, out, err);
+        }
+        if (*command == "cancel") {
+            return cancel_command(a, socket, out, err);
+        }
+        if (*command == "details") {
+            return details_command(a, socket, out, err);
+        }
+        if (*command == "dead-letters") {
+            return dead_letters_command(a, socket, out, err);
         }
         if (*command == "direct") {
             return direct_command(a, out, err);

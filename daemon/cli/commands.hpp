@@ -31,5 +31,8 @@ int send_command(args& a, const std::string& socket, std::ostream& out, std::ost
 int status_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err);
 int stats_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err);
 int health_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err);
+int cancel_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err);
+int details_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err);
+int dead_letters_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err);
 
 }  // namespace nhpush::cli

@@ -246,4 +246,95 @@ described describe_health(const daemon_answer& answer) {
     return {text, exit_failed};
 }
 
+described describe_cancel(const daemon_answer& answer) {
+    if (answer.status != 200) {
+        auto d = describe_error(answer);
+        d.exit_code = exit_failed;
+        return d;
+    }
+    const auto d = parse(answer.body);
+    const auto where =
+        str(d, "cancelled") == "hub"
+            ? fmt::format(
+                  "the scheduled send {} was cancelled at hub {}", str(d, "notification_id"), str(d, "hub"))
+            : fmt::format("cancelled while queued for hub {}; it will not be sent", str(d, "hub"));
+    return {fmt::format("{}: {}\n", str(d, "id"), where), exit_ok};
+}
+
+described describe_details(const daemon_answer& answer) {
+    if (answer.status != 200) {
+        auto d = describe_error(answer);
+        d.exit_code = exit_failed;
+        return d;
+    }
+    const auto d = parse(answer.body);
+    auto text = fmt::format("{}: {} at hub {} (notification id {})\n",
+                            str(d, "id"),
+                            or_dash(str(d, "state")),
+                            str(d, "hub"),
+                            or_dash(str(d, "notification_id")));
+    text += fmt::format("  enqueued {}, started {}, ended {}\n",
+                        or_dash(str(d, "enqueue_time")),
+                        or_dash(str(d, "start_time")),
+                        or_dash(str(d, "end_time")));
+    if (const auto platforms = str(d, "target_platforms"); !platforms.empty()) {
+        text += fmt::format("  platforms: {}\n", platforms);
+    }
+    if (const auto& counts = member(d, "outcome_counts"); counts.IsObject()) {
+        for (const auto& platform : counts.GetObject()) {
+            std::string outcomes;
+            for (const auto& o : platform.value.GetObject()) {
+                outcomes += fmt::format("{}{} {}",
+                                        outcomes.empty() ? "" : ", ",
+                                        o.name.GetString(),
+                                        o.value.IsUint64() ? std::to_string(o.value.GetUint64()) : "?");
+            }
+            text += fmt::format("  {}: {}\n", platform.name.GetString(), outcomes);
+        }
+    }
+    if (const auto uri = str(d, "pns_error_details_uri"); !uri.empty()) {
+        text += fmt::format("  platform errors: {}\n", uri);
+    }
+    return {text, exit_ok};
+}
+
+described describe_dead_letters(const daemon_answer& answer) {
+    if (answer.status != 200) {
+        return describe_error(answer);
+    }
+    const auto d = parse(answer.body);
+    std::string text;
+    std::size_t count = 0;
+    if (const auto& letters = member(d, "dead_letters"); letters.IsArray()) {
+        for (const auto& l : letters.GetArray()) {
+            ++count;
+            const auto status = num(l, "http_status");
+            text += fmt::format("{} {} hub {}: {}{}{}{}, {} attempt(s), accepted {}\n",
+                                str(l, "failed_at"),
+                                str(l, "id"),
+                                str(l, "hub"),
+                                str(l, "reason"),
+                                status != 0 ? fmt::format(" (HTTP {})", status) : "",
+                                str(l, "error_detail").empty() ? "" : ": ",
+                                str(l, "error_detail"),
+                                num(l, "attempts"),
+                                str(l, "accepted_at"));
+        }
+    }
+    if (count == 0) {
+        text = "no dead letters\n";
+    }
+    if (member(d, "more").IsTrue()) {
+        text += fmt::format("more: nhpush dead-letters list --after {}\n", str(d, "next_after"));
+    }
+    if (const auto dropped = num(d, "dropped"); dropped != 0) {
+        text += fmt::format(
+            "{} dead letter(s) were not recorded since nhpushd started: the file was full "
+            "({} bytes at most); requeue or purge to make room\n",
+            dropped,
+            num(d, "max_bytes"));
+    }
+    return {text, exit_ok};
+}
+
 }  // namespace nhpush::cli

@@ -39,4 +39,13 @@ described describe_stats(std::string_view json);
 /// `/healthz`: healthy → exit_ok, otherwise the reasons and exit_failed.
 described describe_health(const daemon_answer& answer);
 
+/// A cancel's answer: cancelled (queued here, or scheduled at the hub) → exit_ok; otherwise the error.
+described describe_cancel(const daemon_answer& answer);
+
+/// `GET /v1/notifications/{id}/details`: the hub's state, times and outcome counts per platform.
+described describe_details(const daemon_answer& answer);
+
+/// `GET /v1/dead-letters`: one line per letter, newest first, and how to see more.
+described describe_dead_letters(const daemon_answer& answer);
+
 }  // namespace nhpush::cli

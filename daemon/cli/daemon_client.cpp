@@ -39,8 +39,7 @@ std::string connect_hint(const error_code& ec) {
 }
 
 http::request<http::string_body> make_request(const daemon_request& r) {
-    http::request<http::string_body> req{
-        r.method == "POST" ? http::verb::post : http::verb::get, r.target, 11};
+    http::request<http::string_body> req{http::string_to_verb(r.method), r.target, 11};
     req.set(http::field::host, "localhost");
     req.set(http::field::user_agent, "nhpush/" NHPUSH_VERSION);
     if (!r.body.empty() || r.method == "POST") {

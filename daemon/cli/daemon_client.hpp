@@ -19,7 +19,7 @@ struct daemon_unreachable : std::runtime_error {
 /// One request to the daemon.
 struct daemon_request {
     std::string socket;
-    std::string method = "GET";  ///< GET or POST
+    std::string method = "GET";  ///< GET, POST or DELETE
     std::string target;          ///< e.g. /v1/stats
     std::string content_type;    ///< for a body
     std::string body;

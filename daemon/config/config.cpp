@@ -262,6 +262,7 @@ spool::spool_config read_spool(const toml::table& table) {
     r.read("fsync_interval_ms", s.fsync_interval);
     r.read("segment_bytes", s.segment_bytes);
     r.read("memory_window", s.memory_window);
+    r.read("dead_letter_max_bytes", s.dead_letter_max_bytes);
     r.reject_unknown_keys();
     return s;
 }
@@ -422,6 +423,8 @@ void validate_spool(const spool::spool_config& s) {
     check_range("spool.fsync_interval_ms", s.fsync_interval, 1, 60'000);
     check_range<std::size_t>("spool.segment_bytes", s.segment_bytes, 1 << 16, std::size_t{1} << 32, " bytes");
     check_range<std::size_t>("spool.memory_window", s.memory_window, 1, 10'000'000);
+    check_range<std::size_t>(
+        "spool.dead_letter_max_bytes", s.dead_letter_max_bytes, 1 << 16, std::size_t{1} << 40, " bytes");
 }
 
 void validate_connection_string_source(const std::string& path, const hub_config& h) {

@@ -123,32 +123,51 @@ void notification_dispatcher::send_handoff(hub_slot& slot,
                                            notification n,
                                            then_handler then) {
     const auto deadline = system_clock::time_point(milliseconds(h.record.deadline_ms));
+    const auto cancel = cancellations_.open(h.record.id);
+    if (cancel.cancelled) {
+        // Cancelled while it waited in the spool: never handed to the library.
+        send_result r;
+        r.error = make_error_code(errc::cancelled);
+        r.error_detail = "cancelled while queued; never sent";
+        finish_spooled(&slot, std::move(h), r.error, r);
+        if (then) {
+            std::move(then)(r.error, std::move(r), false);
+        }
+        return;
+    }
+    const std::string id = h.record.id;
+    const bool scheduled = n.schedule_at.has_value();
     detail::at_once_outcome outcome;
     detail::at_once_scope scope(&outcome);
-    // The completion keeps the accepted record: the final record needs its segment.
-    slot.hub->async_send_prepared(std::move(n),
-                                  send_options{.deadline = deadline},
-                                  [this, &slot, h = std::move(h), then = std::move(then)](
-                                      boost::system::error_code ec, send_result r) mutable {
-                                      if (auto* at_once = detail::current_at_once) {
-                                          // Refused before it was queued: it stays in the spool, for later or
-                                          // the next start.
-                                          at_once->completed = true;
-                                          if (ec == errc::queue_full) {
-                                              spool_->hand_back(std::move(h), false);
-                                          } else {
-                                              keep_or_resend(std::move(h), ec, r);
-                                          }
-                                          if (then) {
-                                              std::move(then)(ec, std::move(r), true);
-                                          }
-                                          return;
-                                      }
-                                      finish_spooled(&slot, std::move(h), ec, r);
-                                      if (then) {
-                                          std::move(then)(ec, std::move(r), false);
-                                      }
-                                  });
+    // The completion keeps the accepted record: the final record needs its segment. Its cancellation
+    // slot lets DELETE /v1/notifications/{id} stop it while it is queued in the library.
+    slot.hub->async_send_prepared(
+        std::move(n),
+        send_options{.deadline = deadline},
+        boost::asio::bind_cancellation_slot(
+            send_cancellations::slot_of(cancel),
+            [this, &slot, h = std::move(h), then = std::move(then), signal = cancel.signal, scheduled](
+                boost::system::error_code ec, send_result r) mutable {
+                cancellations_.close(h.record.id, signal);
+                if (auto* at_once = detail::current_at_once) {
+                    // Refused before it was queued: it stays in the spool, for later or the next start.
+                    at_once->completed = true;
+                    if (ec == errc::queue_full) {
+                        spool_->hand_back(std::move(h), false);
+                    } else {
+                        keep_or_resend(std::move(h), ec, r);
+                    }
+                    if (then) {
+                        std::move(then)(ec, std::move(r), true);
+                    }
+                    return;
+                }
+                finish_spooled(&slot, std::move(h), ec, r, scheduled);
+                if (then) {
+                    std::move(then)(ec, std::move(r), false);
+                }
+            }));
+    cancellations_.arm(id, cancel.signal);
 }
 
 void notification_dispatcher::send_spooled(hub_slot* slot,
@@ -183,7 +202,8 @@ void notification_dispatcher::keep_or_resend(spool::handoff&& h,
 void notification_dispatcher::finish_spooled(hub_slot* slot,
                                              spool::handoff&& h,
                                              const boost::system::error_code& ec,
-                                             const send_result& r) {
+                                             const send_result& r,
+                                             bool scheduled) {
     if (unsent_kind_of(ec)) {
         keep_or_resend(std::move(h), ec, r);  // a stop or a reload cut it short
         return;
@@ -192,9 +212,25 @@ void notification_dispatcher::finish_spooled(hub_slot* slot,
         slot->health.record(ec, r);
     }
     auto record = result_record::finished(h.record.hub, ec, r);
+    record.scheduled = scheduled;
     spool_->finished(final_of(h, record), true);
-    // dead letters: a final failure here has its submission in h.record.submission.
+    if (dead_letters_ != nullptr && spool::fails_for_good(ec)) {
+        record_dead_letter(h, record);
+    }
     results_.finished(h.record.id, std::move(record));
+}
+
+void notification_dispatcher::record_dead_letter(const spool::handoff& h, const result_record& r) {
+    dead_letters_->append({.id = h.record.id,
+                           .hub = h.record.hub,
+                           .submission = h.record.submission,
+                           .reason = r.reason,
+                           .http_status = r.http_status,
+                           .error_code = r.error_code,
+                           .error_detail = r.error_detail,
+                           .attempts = r.attempts,
+                           .accepted_at = system_clock::time_point(milliseconds(h.record.accepted_at_ms)),
+                           .failed_at = system_clock::now()});
 }
 
 boost::system::error_code notification_dispatcher::submit_in_memory(dispatch_request& request,
@@ -210,20 +246,36 @@ boost::system::error_code notification_dispatcher::submit_in_memory(dispatch_req
         return dispatch_errc::duplicate_id;
     }
     detail::at_once_outcome outcome;
+    const auto cancel = cancellations_.open(id);
+    if (cancel.cancelled) {
+        // DELETE came between the claim and this hand-over: accepted, and cancelled at once.
+        results_.confirm(id);
+        send_result r;
+        r.error_detail = "cancelled while queued; never sent";
+        finish(slot, id, make_error_code(errc::cancelled), r);
+        return {};
+    }
+    const bool scheduled = n.schedule_at.has_value();
     try {
         detail::at_once_scope scope(&outcome);
-        slot.hub->async_send_prepared(std::move(n),
-                                      [this, &slot, id](boost::system::error_code ec, send_result r) mutable {
-                                          if (auto* at_once = detail::current_at_once) {
-                                              *at_once = {true, ec, std::move(r)};
-                                              return;
-                                          }
-                                          finish(slot, id, ec, r);
-                                      });
+        slot.hub->async_send_prepared(
+            std::move(n),
+            boost::asio::bind_cancellation_slot(send_cancellations::slot_of(cancel),
+                                                [this, &slot, id, signal = cancel.signal, scheduled](
+                                                    boost::system::error_code ec, send_result r) mutable {
+                                                    cancellations_.close(id, signal);
+                                                    if (auto* at_once = detail::current_at_once) {
+                                                        *at_once = {true, ec, std::move(r)};
+                                                        return;
+                                                    }
+                                                    finish(slot, id, ec, r, scheduled);
+                                                }));
     } catch (...) {
+        cancellations_.close(id, cancel.signal);
         results_.forget(id);  // never leave a claim pending: others of this id wait for it
         throw;
     }
+    cancellations_.arm(id, cancel.signal);
     if (!outcome.completed) {
         results_.confirm(id);
         return {};
@@ -238,9 +290,12 @@ boost::system::error_code notification_dispatcher::submit_in_memory(dispatch_req
 void notification_dispatcher::finish(hub_slot& slot,
                                      const std::string& id,
                                      const boost::system::error_code& ec,
-                                     const send_result& r) {
+                                     const send_result& r,
+                                     bool scheduled) {
     slot.health.record(ec, r);
-    results_.finished(id, result_record::finished(slot.name, ec, r));
+    auto record = result_record::finished(slot.name, ec, r);
+    record.scheduled = scheduled;
+    results_.finished(id, std::move(record));
     if (const auto kind = unsent_kind_of(ec)) {
         unsent_.add(*kind, slot.name, id);
     }

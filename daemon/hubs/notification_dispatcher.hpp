@@ -3,12 +3,15 @@
 
 #include "hubs/hub_registry.hpp"
 #include "hubs/recent_results.hpp"
+#include "hubs/send_cancellations.hpp"
 #include "hubs/unsent_log.hpp"
+#include "spool/dead_letters.hpp"
 #include "spool/spool.hpp"
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/dispatch.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -96,8 +99,12 @@ private:
 class notification_dispatcher {
 public:
     /// `spool`: where accepted notifications are kept until their final result; nullptr for none.
-    notification_dispatcher(recent_results& results, unsent_log& unsent, spool::spool* spool = nullptr)
-        : results_(results), unsent_(unsent), spool_(spool) {}
+    /// `dead_letters`: where those that fail for good are recorded (with a spool); nullptr for none.
+    notification_dispatcher(recent_results& results,
+                            unsent_log& unsent,
+                            spool::spool* spool = nullptr,
+                            spool::dead_letters* dead_letters = nullptr)
+        : results_(results), unsent_(unsent), spool_(spool), dead_letters_(dead_letters) {}
 
     /**
      * @brief Queues the notification on its hub under its id and returns at once.
@@ -129,8 +136,16 @@ public:
     /** @brief The spool, or nullptr. */
     spool::spool* spool() const noexcept { return spool_; }
 
+    /** @brief The cancellation signals of the notifications handed to the library. */
+    send_cancellations& cancellations() noexcept { return cancellations_; }
+
     /** @brief Spooled notifications a stop cut short so far: they are sent after the next start. */
     std::uint64_t kept_for_next_start() const noexcept { return kept_for_next_start_.load(); }
+
+    /** @brief Notifications the spool queued again at start (a previous run left them unfinished;
+     *  those it had on the wire may reach the hub twice). */
+    std::uint64_t recovered() const noexcept { return recovered_.load(); }
+    void count_recovered(std::uint64_t n) noexcept { recovered_.fetch_add(n); }
 
     /**
      * @brief Queues `n` and completes once with its final result, as
@@ -235,7 +250,9 @@ private:
     void finish_spooled(hub_slot* slot,
                         spool::handoff&& h,
                         const boost::system::error_code& ec,
-                        const send_result& r);
+                        const send_result& r,
+                        bool scheduled = false);
+    void record_dead_letter(const spool::handoff& h, const result_record& r);
 
     /// A spooled notification a stop or a reload cut short: kept for the next start if nhpushd is
     /// stopping, else handed to the hub in force now.
@@ -244,34 +261,58 @@ private:
     /// (before the caller's handler can run) and marks the caller's at_once_outcome.
     template <class Handler>
     void send(hub_slot& slot, notification n, std::string id, Handler handler) {
+        const auto cancel = cancellations_.open(id);
+        if (cancel.cancelled) {
+            // DELETE came between the claim and this hand-over: cancelled, never sent.
+            results_.confirm(id);
+            send_result r;
+            r.error = make_error_code(errc::cancelled);
+            r.error_detail = "cancelled while queued; never sent";
+            finish(slot, id, r.error, r);
+            auto ex = boost::asio::get_associated_executor(handler);
+            boost::asio::dispatch(ex, [h = std::move(handler), r = std::move(r)]() mutable {
+                std::move(h)(r.error, std::move(r), false);
+            });
+            return;
+        }
+        const bool scheduled = n.schedule_at.has_value();
+        const std::string key = id;
         slot.hub->async_send_prepared(
             std::move(n),
-            [this, &slot, id = std::move(id), h = std::move(handler)](boost::system::error_code ec,
-                                                                      send_result r) mutable {
-                const bool at_once = refusing();
-                if (at_once) {
-                    results_.forget(id);
-                    detail::current_at_once->completed = true;
-                } else {
-                    finish(slot, id, ec, r);
-                }
-                auto ex = boost::asio::get_associated_executor(h);
-                boost::asio::dispatch(ex, [h = std::move(h), ec, r = std::move(r), at_once]() mutable {
-                    std::move(h)(ec, std::move(r), at_once);
-                });
-            });
+            boost::asio::bind_cancellation_slot(
+                send_cancellations::slot_of(cancel),
+                [this, &slot, id = std::move(id), h = std::move(handler), signal = cancel.signal, scheduled](
+                    boost::system::error_code ec, send_result r) mutable {
+                    cancellations_.close(id, signal);
+                    const bool at_once = refusing();
+                    if (at_once) {
+                        results_.forget(id);
+                        detail::current_at_once->completed = true;
+                    } else {
+                        finish(slot, id, ec, r, scheduled);
+                    }
+                    auto ex = boost::asio::get_associated_executor(h);
+                    boost::asio::dispatch(ex, [h = std::move(h), ec, r = std::move(r), at_once]() mutable {
+                        std::move(h)(ec, std::move(r), at_once);
+                    });
+                }));
+        cancellations_.arm(key, cancel.signal);
     }
 
     void finish(hub_slot& slot,
                 const std::string& id,
                 const boost::system::error_code& ec,
-                const send_result& r);
+                const send_result& r,
+                bool scheduled = false);
     static bool refusing() noexcept;
 
     recent_results& results_;
     unsent_log& unsent_;
     spool::spool* spool_;
+    spool::dead_letters* dead_letters_;
+    send_cancellations cancellations_;
     std::atomic<std::uint64_t> kept_for_next_start_{0};
+    std::atomic<std::uint64_t> recovered_{0};
 };
 
 }  // namespace nhpush::hubs

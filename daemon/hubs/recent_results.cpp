@@ -71,6 +71,8 @@ std::string_view reason_name(const boost::system::error_code& ec) {
             return "send_path_failed";
         case errc::protocol_error:
             return "protocol_error";
+        case errc::cancelled:
+            return "cancelled";
     }
     return "network_error";
 }

@@ -38,6 +38,7 @@ struct result_record {
     std::string tracking_id;
     std::string error_code;
     std::string error_detail;
+    bool scheduled = false;  ///< sent with schedule_at: the hub holds it until then (it can be cancelled)
 
     /// The record of a finished notification.
     static result_record finished(std::string_view hub,

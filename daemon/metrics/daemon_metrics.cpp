@@ -75,6 +75,7 @@ void write_daemon_json(json_writer& w, const daemon_report& r) {
         write_key(w, "writable");
         w.Bool(r.spool->writable);
         write_u64(w, "kept_for_next_start", r.spool->kept_for_next_start);
+        write_u64(w, "recovered", r.spool->recovered);
         write_key(w, "hubs");
         w.StartObject();
         for (const auto& h : r.spool->hubs) {
@@ -211,6 +212,11 @@ void write_source_metrics(exposition_writer& w, const daemon_report& r) {
 void write_spool_metrics(exposition_writer& w, const spool_report& s) {
     w.family("nhpushd_spool_writable", metric_type::gauge, "1 if the spool's last write succeeded, else 0.");
     w.sample("nhpushd_spool_writable", {}, s.writable ? 1.0 : 0.0);
+    w.family(
+        "nhpushd_spool_recovered",
+        metric_type::gauge,
+        "Notifications the spool queued again at start; those on the wire at a crash may be sent twice.");
+    w.sample("nhpushd_spool_recovered", {}, static_cast<double>(s.recovered));
     w.family("nhpushd_spool_outstanding",
              metric_type::gauge,
              "Notifications in the spool without a final result (on disk or in memory), by hub.");

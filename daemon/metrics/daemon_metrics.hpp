@@ -109,6 +109,7 @@ struct spool_hub_report {
 struct spool_report {
     bool writable = true;                   ///< false after a failed write, until one succeeds
     std::uint64_t kept_for_next_start = 0;  ///< notifications a stop left in the spool
+    std::uint64_t recovered = 0;  ///< queued again at start (those on the wire at a crash may be sent twice)
     std::vector<spool_hub_report> hubs;
 };
 

@@ -60,11 +60,13 @@ public:
         , log_(config.daemon.log_level)
         , results_(config.daemon.recent_results)
         , spool_(open_spool(config.spool))
-        , dispatcher_(results_, unsent_, spool_.get())
+        , dead_letters_(open_dead_letters(config.spool, log_))
+        , dispatcher_(results_, unsent_, spool_.get(), dead_letters_.get())
         , pool_(std::make_unique<worker_pool>(config.daemon.threads))
         , registry_(std::make_unique<hubs::hub_registry>(*pool_, log_))
         , services_{*registry_, results_, dispatcher_, ids_, counters_, log_, stopping_}
         , sources_config_(config.sources) {
+        services_.dead_letters = dead_letters_.get();
         log_config_warnings(config);
         registry_->start(config, strings);
         if (spool_) {
@@ -179,6 +181,13 @@ private:
         return config.dir.empty() ? nullptr : std::make_unique<spool::spool>(config);
     }
 
+    static std::unique_ptr<spool::dead_letters> open_dead_letters(const spool::spool_config& config,
+                                                                  const log::daemon_log& log) {
+        return config.dir.empty()
+                   ? nullptr
+                   : std::make_unique<spool::dead_letters>(config.dir, config.dead_letter_max_bytes, log);
+    }
+
     /// Reads what a previous run left: finals become recent results, the rest is queued again.
     void recover_spool(const spool::spool_config& config) {
         spool_dir_ = config.dir;
@@ -201,6 +210,7 @@ private:
                     results_.confirm(a.id);
                 }
             });
+        dispatcher_.count_recovered(summary.unfinished);
         for (const auto& note : summary.notes) {
             log_.log(note.damage ? log_level::error : log_level::warning, "spool: {}", note.text);
         }
@@ -286,7 +296,8 @@ private:
     log::daemon_log log_;
     hubs::recent_results results_;
     hubs::unsent_log unsent_;
-    std::unique_ptr<spool::spool> spool_;  // before the dispatcher, which writes to it
+    std::unique_ptr<spool::spool> spool_;                // before the dispatcher, which writes to it
+    std::unique_ptr<spool::dead_letters> dead_letters_;  // likewise
     std::string spool_dir_;
     hubs::notification_dispatcher dispatcher_;
     hubs::id_generator ids_;

@@ -258,12 +258,32 @@ private:
             auto [ec] = co_await services_.dispatcher.spool()->async_wait_durable(sync->ticket, use_tuple);
             co_return ec ? handler_.sync_failed(ec) : std::move(sync->answer);
         }
+        if (auto* query = std::get_if<api::pending_hub_query>(&outcome)) {
+            co_return co_await ask_hub(*query);
+        }
         // Wait mode: the completion is dispatched to this coroutine's executor, i.e. this session's
         // thread. No deadline here: the hub's own deadline bounds the wait.
         auto& wait = std::get<api::pending_wait>(outcome);
         auto [ec, result, at_once] = co_await services_.dispatcher.async_submit(
             *wait.slot, wait.id, std::move(wait.n), std::move(wait.text), use_tuple);
         co_return handler_.finish_wait(wait, ec, result, at_once);
+    }
+
+    /// A cancel or details query, queued to the hub like a send; the hub's timeouts and the
+    /// notification deadline bound the wait, as for wait mode.
+    asio::awaitable<api::response_data> ask_hub(const api::pending_hub_query& query) {
+        auto& hub = *query.slot->hub;
+        const auto& id = query.record.notification_id;
+        // The library completes on the handler's executor: this coroutine's, this session's thread.
+        // (No co_await inside ?: — gcc 12 miscompiles it.)
+        std::tuple<error_code, send_result> answer;
+        if (query.what == api::pending_hub_query::kind::cancel_scheduled) {
+            answer = co_await hub.cancel_scheduled_notification(id, use_tuple);
+        } else {
+            answer = co_await hub.get_notification_outcome_details(id, use_tuple);
+        }
+        const auto& [ec, result] = answer;
+        co_return handler_.finish_hub_query(query, ec, result);
     }
 
     asio::awaitable<bool> write(http::response<http::string_body> res) {

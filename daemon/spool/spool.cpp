@@ -193,8 +193,7 @@ admission spool::accept(const accepted_record& r, bool send_now, std::size_t cap
         try {
             at = h.log.append(framed);
         } catch (const std::system_error& e) {
-            std::lock_guard problem_lock(problem_mutex_);
-            problem_ = e.what();
+            set_problem(e.what());
             throw;
         }
         a.segment = at.segment;
@@ -212,8 +211,9 @@ admission spool::accept(const accepted_record& r, bool send_now, std::size_t cap
         }
         a.ticket = commit_.note_append();
     }
-    std::lock_guard problem_lock(problem_mutex_);
-    problem_.clear();
+    if (has_problem_.load(std::memory_order_relaxed)) {
+        set_problem({});  // written again: the disk is back
+    }
     return a;
 }
 
@@ -235,8 +235,7 @@ void spool::finished(const final_record& r, bool recorded) {
         h.drop_finished_prefix();
     } catch (const std::system_error& e) {
         // Without its final record it is sent again after a restart: a duplicate, never a loss.
-        std::lock_guard problem_lock(problem_mutex_);
-        problem_ = e.what();
+        set_problem(e.what());
     }
     auto batch = pump(h);
     lock.unlock();
@@ -295,9 +294,14 @@ void spool::stop() {
     try {
         commit_.sync_now();
     } catch (const std::system_error& e) {
-        std::lock_guard lock(problem_mutex_);
-        problem_ = e.what();
+        set_problem(e.what());
     }
+}
+
+void spool::set_problem(std::string problem) {
+    std::lock_guard lock(problem_mutex_);
+    has_problem_.store(!problem.empty(), std::memory_order_relaxed);
+    problem_ = std::move(problem);
 }
 
 std::string spool::problem() const {

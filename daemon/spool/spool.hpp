@@ -6,6 +6,7 @@
 #include "spool/segment_log.hpp"
 #include "spool/spool_config.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -132,8 +133,11 @@ private:
     std::map<std::string, std::unique_ptr<hub_log>, std::less<>> hubs_;
     send_function send_;
     std::atomic<bool> stopped_{false};
+    void set_problem(std::string problem);
+
     mutable std::mutex problem_mutex_;
     std::string problem_;
+    std::atomic<bool> has_problem_{false};  // problem_ is not empty: read without the lock
     group_commit commit_;
 };
 

@@ -28,6 +28,9 @@ struct spool_config {
     std::size_t segment_bytes = 16 << 20;
     /** @brief Notifications per hub handed to the sender at once; the rest wait on disk. */
     std::size_t memory_window = 10'000;
+    /** @brief dead-letters.jsonl grows to this size at most; past it, new dead letters are counted as
+     *  dropped (and logged) until an operator requeues or purges. */
+    std::size_t dead_letter_max_bytes = std::size_t{64} << 20;
 
     bool operator==(const spool_config&) const = default;
 };

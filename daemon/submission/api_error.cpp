@@ -34,6 +34,9 @@ constexpr std::array<code_info, api_errc_count> codes{{
     {api_errc::shutting_down, "shutting_down", 503},
     {api_errc::duplicate_id, "duplicate_id", 409},
     {api_errc::spool_unavailable, "spool_unavailable", 503},
+    {api_errc::spool_off, "spool_off", 404},
+    {api_errc::cannot_cancel, "cannot_cancel", 409},
+    {api_errc::hub_error, "hub_error", 502},
 }};
 
 constexpr bool in_declaration_order() {

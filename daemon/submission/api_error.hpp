@@ -30,11 +30,15 @@ enum class api_errc {
     queue_full,              ///< the hub's queue is full; retry after the Retry-After delay
     shutting_down,           ///< the daemon is stopping and takes no new work
     duplicate_id,            ///< the id is already queued, in flight or a recent result
-    spool_unavailable        ///< the spool cannot be written (disk full or failing): nothing was accepted
+    spool_unavailable,       ///< the spool cannot be written (disk full or failing): nothing was accepted
+    // The notification's life after its submission.
+    spool_off,      ///< dead letters need a spool: `[spool] dir` is not set
+    cannot_cancel,  ///< the notification is on the wire or finished: it cannot be recalled
+    hub_error       ///< the hub's answer to a cancel or details query was an error
 };
 
 /** @brief How many codes there are (for tables indexed by code). */
-inline constexpr std::size_t api_errc_count = static_cast<std::size_t>(api_errc::spool_unavailable) + 1;
+inline constexpr std::size_t api_errc_count = static_cast<std::size_t>(api_errc::hub_error) + 1;
 
 /** @brief The wire name of a code, e.g. "invalid_field". */
 std::string_view to_string(api_errc code) noexcept;

@@ -41,6 +41,8 @@ public:
                 return "an unexpected error on the send path";
             case errc::protocol_error:
                 return "the hub broke the HTTP/2 protocol";
+            case errc::cancelled:
+                return "the notification was cancelled while still queued; it was never sent";
         }
         return "unknown nhpush error";
     }

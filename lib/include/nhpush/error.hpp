@@ -25,7 +25,8 @@ enum class errc {
     tls_verify_failed,     ///< the hub's TLS certificate or host name could not be verified
     outcome_unknown,       ///< the sender stopped while the request was on the wire: the hub may have it
     send_path_failed,      ///< building or handling the request threw; see the result's error_detail
-    protocol_error         ///< the hub broke HTTP/2 (or refused it when `protocol = h2`); see error_detail
+    protocol_error,        ///< the hub broke HTTP/2 (or refused it when `protocol = h2`); see error_detail
+    cancelled              ///< cancelled (cancellation_type::terminal) while still queued: never sent
 };
 
 /** @brief The error category of errc. Thread-safe. */

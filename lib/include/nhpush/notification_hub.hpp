@@ -11,7 +11,10 @@
 #include "nhpush/sender_stats.hpp"
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 
 #include <chrono>
 #include <functional>
@@ -115,6 +118,19 @@ class hub_sender;
  * Destroy the hub before the pool; the destructor stops the hub (as stop(0s)) and must not run on
  * one of the pool's threads.
  */
+class notification_hub;
+
+/**
+ * @brief Emits cancellation_type::terminal on `signal`, whose slot is bound to the completion
+ * handler of a notification_hub send, and says whether that stopped it.
+ * @returns true if the notification was still queued: it is never sent and completes soon with
+ * errc::cancelled. false if it is on the wire (it completes as it would have), already completed,
+ * refused at submission, or the slot holds no send.
+ * As with any Asio cancellation signal, do not emit concurrently with the send's completion
+ * handler (serialise the two, e.g. with a mutex), and keep `signal` alive until that handler ran.
+ */
+bool cancel_queued_send(boost::asio::cancellation_signal& signal);
+
 class notification_hub {
 public:
     /// @throws std::invalid_argument for a bad connection string, hub name or config (names the field).
@@ -139,9 +155,8 @@ public:
     auto async_send(notification n, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, send_signature>(
             [this](auto handler, notification n) {
-                submit(std::move(n),
-                       boost::asio::any_completion_handler<send_signature>(std::move(handler)),
-                       validation::needed);
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
+                submit(std::move(n), erase_send_handler(std::move(handler)), validation::needed, {}, slot);
             },
             token,
             std::move(n));
@@ -162,15 +177,19 @@ public:
     auto async_send_prepared(notification n, send_options options, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, send_signature>(
             [this](auto handler, notification n, send_options options) {
-                submit(std::move(n),
-                       boost::asio::any_completion_handler<send_signature>(std::move(handler)),
-                       validation::done,
-                       options);
+                auto slot = boost::asio::get_associated_cancellation_slot(handler);
+                submit(std::move(n), erase_send_handler(std::move(handler)), validation::done, options, slot);
             },
             token,
             std::move(n),
             options);
     }
+
+    // Cancellation: a send whose completion handler has a bound cancellation slot
+    // (asio::bind_cancellation_slot) may be cancelled with cancellation_type::terminal while the
+    // notification is queued here (first, or waiting for a retry): it is then never sent (again)
+    // and completes once, soon, with errc::cancelled. A request on the wire is not cancelled: it
+    // cannot be recalled. See cancel_queued_send().
 
     /** @brief Sends and waits: for simple programs, never from the pool's threads. */
     send_result send(notification n);
@@ -290,10 +309,30 @@ private:
         return n;
     }
 
+    /// A send's handler, type-erased without its cancellation slot: the sender installs its handler
+    /// in that slot itself. (any_completion_handler would put a forwarding cancellation state in
+    /// between: some 80 bytes more per queued notification.)
+    template <class Handler>
+    static boost::asio::any_completion_handler<send_signature> erase_send_handler(Handler handler) {
+        return boost::asio::any_completion_handler<send_signature>(without_slot(std::move(handler)));
+    }
+    template <class Handler>
+    static auto without_slot(Handler h) {
+        return boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), std::move(h));
+    }
+    // A slot binder (bind_cancellation_slot's token) is unwrapped, not nested: Boost 1.81 cannot
+    // bind a slot over a slot binder.
+    template <class Inner, class Slot>
+    static auto without_slot(boost::asio::cancellation_slot_binder<Inner, Slot> h) {
+        return boost::asio::cancellation_slot_binder<Inner, boost::asio::cancellation_slot>(
+            boost::asio::cancellation_slot(), std::move(h.get()));
+    }
+
     void submit(notification n,
                 boost::asio::any_completion_handler<send_signature> handler,
                 validation v,
-                const send_options& options = {});
+                const send_options& options = {},
+                boost::asio::cancellation_slot cancel_slot = {});
     void submit_query(query_kind kind,
                       std::string id,
                       boost::asio::any_completion_handler<send_signature> handler);

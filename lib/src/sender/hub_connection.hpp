@@ -46,6 +46,8 @@ public:
     bool retiring() const noexcept { return retiring_; }
     /// Waits until `t` or wake(); returns at once when the shard is closing or a wake() is pending.
     boost::asio::awaitable<void> sleep_until(steady::time_point t);
+    /// Makes sure the write watchdog will look at the write under way by write_deadline_.
+    void watch_writes();
 
 private:
     /// How serving ended.
@@ -124,6 +126,8 @@ private:
     boost::asio::steady_timer timer_;
     boost::asio::steady_timer reader_exit_;
     boost::asio::steady_timer write_watchdog_;  // HTTP/2: ends a write the hub does not take
+    steady::time_point write_deadline_ = steady::time_point::max();  // of the write under way
+    bool write_watch_armed_ = false;
     bool woken_ = false;
     bool retiring_ = false;
     // The concrete executor type spares a type-erased executor copy on every I/O operation.

@@ -87,20 +87,41 @@ asio::awaitable<bool> hub_connection::flush_h2() {
     // The session keeps the bytes it offers valid until consumed(), even while the reader feeds it
     // meanwhile: they are written straight from its buffer.
     for (auto out = session_->pending_output(); !out.empty(); out = session_->pending_output()) {
-        write_watchdog_.expires_after(sender_.config().timeouts.write);
-        write_watchdog_.async_wait([this](error_code ec) {
-            if (!ec) {
-                interrupt();  // a hub that stops reading: the writes would wait for ever
-            }
-        });
+        write_deadline_ = steady::now() + sender_.config().timeouts.write;
+        watch_writes();
         auto [ec, _] = co_await asio::async_write(*stream_, asio::buffer(out), use_tuple);
-        write_watchdog_.cancel();
+        write_deadline_ = steady::time_point::max();
         if (ec) {
             co_return false;
         }
         session_->consumed(out.size());
     }
     co_return true;
+}
+
+void hub_connection::watch_writes() {
+    // One timer for many writes: armed at most once per write timeout, never cancelled (a write
+    // per notification would otherwise arm and cancel a timer each, which a trickle of work pays
+    // in system calls). When it fires it checks the write under way, if any.
+    if (write_watch_armed_) {
+        return;
+    }
+    write_watch_armed_ = true;
+    write_watchdog_.expires_at(write_deadline_);
+    write_watchdog_.async_wait([this](error_code ec) {
+        if (ec) {
+            return;  // the connection is going
+        }
+        write_watch_armed_ = false;
+        if (write_deadline_ == steady::time_point::max()) {
+            return;  // no write under way
+        }
+        if (steady::now() >= write_deadline_) {
+            interrupt();  // a hub that stops reading: the write would wait for ever
+            return;
+        }
+        watch_writes();  // a later write is under way: watch it until its own deadline
+    });
 }
 
 asio::awaitable<bool> hub_connection::await_settings() {

@@ -13,6 +13,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <boost/asio/associated_cancellation_slot.hpp>
+
 #include <future>
 #include <stdexcept>
 
@@ -80,7 +82,10 @@ void hub_sender::start() {
     }
 }
 
-void hub_sender::submit(work_item item, bool validate, std::optional<system_clock::time_point> deadline) {
+void hub_sender::submit(work_item item,
+                        bool validate,
+                        std::optional<system_clock::time_point> deadline,
+                        asio::cancellation_slot cancel_slot) {
     item.enqueued_at = steady::now();
     item.deadline =
         deadline
@@ -108,9 +113,35 @@ void hub_sender::submit(work_item item, bool validate, std::optional<system_cloc
         return reject(errc::queue_full);
     }
     sender_stats::bump(stats_.submitted);
+    if (cancel_slot.is_connected() && item.kind == work_kind::send) {
+        item.cancel = &cancel_slot.template emplace<queued_cancellation>(weak_from_this());
+    }
     auto& target = pick_shard();
     asio::post(target.context(),
                [&target, item = std::move(item)]() mutable { target.push(std::move(item)); });
+}
+
+void hub_sender::drop_cancelled() {
+    // The notification may be in any shard's queue (or moving between two: push() checks too).
+    for (auto& s : shards_) {
+        asio::post(s->context(), [s = s.get(), keep_alive = shared_from_this()] { s->drop_cancelled(); });
+    }
+}
+
+namespace {
+// Set by queued_cancellation while cancel_queued_send() emits on this thread.
+thread_local bool stopped_a_queued_send = false;
+}  // namespace
+
+void queued_cancellation::operator()(asio::cancellation_type type) {
+    if ((type & asio::cancellation_type::terminal) == asio::cancellation_type::none ||
+        !advance(phase::queued, phase::cancelled)) {
+        return;
+    }
+    stopped_a_queued_send = true;
+    if (auto sender = sender_.lock()) {
+        sender->drop_cancelled();
+    }
 }
 
 shard& hub_sender::pick_shard() noexcept {
@@ -219,11 +250,12 @@ notification_hub::~notification_hub() {
 void notification_hub::submit(notification n,
                               boost::asio::any_completion_handler<send_signature> handler,
                               validation v,
-                              const send_options& options) {
+                              const send_options& options,
+                              boost::asio::cancellation_slot cancel_slot) {
     detail::work_item item;
     item.n = std::move(n);
     item.completion = detail::handler_slot(std::move(handler));
-    sender_->submit(std::move(item), v == validation::needed, options.deadline);
+    sender_->submit(std::move(item), v == validation::needed, options.deadline, cancel_slot);
 }
 
 void notification_hub::submit_query(query_kind kind,
@@ -235,6 +267,12 @@ void notification_hub::submit_query(query_kind kind,
     item.id = std::move(id);
     item.completion = detail::handler_slot(std::move(handler));
     sender_->submit(std::move(item));
+}
+
+bool cancel_queued_send(boost::asio::cancellation_signal& signal) {
+    detail::stopped_a_queued_send = false;
+    signal.emit(boost::asio::cancellation_type::terminal);
+    return std::exchange(detail::stopped_a_queued_send, false);
 }
 
 send_result notification_hub::send(notification n) {

@@ -35,9 +35,11 @@ public:
     void start();
     /// Queues `item`; `validate` runs prepare_notification first (false: the caller did).
     /// `deadline`: when the item fails unless sent; unset: notification_deadline from now.
+    /// `cancel_slot`: the caller's (connected: a send it may cancel while queued).
     void submit(work_item item,
                 bool validate = true,
-                std::optional<std::chrono::system_clock::time_point> deadline = std::nullopt);
+                std::optional<std::chrono::system_clock::time_point> deadline = std::nullopt,
+                boost::asio::cancellation_slot cancel_slot = {});
     void stop(std::chrono::milliseconds drain);
     sender_stats_snapshot snapshot() const;
 
@@ -53,6 +55,8 @@ public:
         return steady::time_point{steady::duration{paused_until_.load(std::memory_order_relaxed)}};
     }
     void pause_until(steady::time_point until);
+    /// A caller cancelled a queued notification: every shard drops what is cancelled.
+    void drop_cancelled();
     /// The shard with the most notifications ready to send, for work stealing; null with one shard.
     shard* busiest_shard() noexcept;
     /// A connection's coroutine has started, or ended for good.

@@ -110,6 +110,9 @@ void shard::push(work_item item) {
         finish(item, make_error_code(errc::shutting_down));
         return;
     }
+    if (item.cancel != nullptr && item.cancel->cancelled()) {
+        return finish(item, make_error_code(errc::cancelled));  // cancelled on its way here
+    }
     ready_.push_back(std::move(item));
     if (ready_.size() == 1) {
         update_oldest();
@@ -125,6 +128,9 @@ void shard::push_front(work_item item) {
         // would take it any more.
         return not_sent_at_stop(item);
     }
+    if (item.cancel != nullptr) {
+        item.cancel->requeue();
+    }
     ready_.push_front(std::move(item));
     update_oldest();
     publish_outstanding();
@@ -132,14 +138,39 @@ void shard::push_front(work_item item) {
 }
 
 std::optional<work_item> shard::try_take() {
-    if (ready_.empty()) {
-        return std::nullopt;
+    while (!ready_.empty()) {
+        work_item item = std::move(ready_.front());
+        ready_.pop_front();
+        update_oldest();
+        publish_outstanding();
+        if (item.cancel == nullptr || item.cancel->take()) {
+            return item;
+        }
+        finish(item, make_error_code(errc::cancelled));
     }
-    work_item item = std::move(ready_.front());
-    ready_.pop_front();
+    return std::nullopt;
+}
+
+void shard::drop_cancelled() {
+    const auto cancelled = [](const work_item& i) { return i.cancel != nullptr && i.cancel->cancelled(); };
+    for (auto it = ready_.begin(); it != ready_.end();) {
+        if (cancelled(*it)) {
+            finish(*it, make_error_code(errc::cancelled));
+            it = ready_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (auto it = delayed_.begin(); it != delayed_.end();) {
+        if (cancelled(it->second)) {
+            finish(it->second, make_error_code(errc::cancelled));
+            it = delayed_.erase(it);
+        } else {
+            ++it;
+        }
+    }
     update_oldest();
     publish_outstanding();
-    return item;
 }
 
 asio::awaitable<void> shard::wait_for_work(hub_connection& c, steady::time_point until) {
@@ -193,6 +224,9 @@ void shard::receive_work(std::vector<work_item> items) {
 void shard::retry_later(work_item item, steady::duration delay) {
     if (closing_) {
         return not_sent_at_stop(item);
+    }
+    if (item.cancel != nullptr) {
+        item.cancel->requeue();
     }
     delayed_.emplace(steady::now() + delay, std::move(item));
     publish_outstanding();
@@ -255,6 +289,15 @@ asio::awaitable<void> shard::sweep_deadlines() {
 void shard::finish(work_item& item, error_code ec) {
     auto& stats = owner_.stats();
     auto& r = item.result();
+    if (item.cancel != nullptr) {
+        // Cancelled while queued: whatever ends it now (the sweep, a deadline, a stop), it was
+        // never sent, and the caller was told it is cancelled.
+        if (item.cancel->cancelled()) {
+            ec = make_error_code(errc::cancelled);
+            r.error_detail = "cancelled while queued; never sent";
+        }
+        item.cancel->finish();
+    }
     r.error = ec;
     r.latency = steady::now() - item.enqueued_at;
     if (!ec) {
@@ -271,6 +314,8 @@ void shard::finish(work_item& item, error_code ec) {
         sender_stats::bump(stats.failed_shutdown);
     } else if (ec == errc::outcome_unknown) {
         sender_stats::bump(stats.outcome_unknown);
+    } else if (ec == errc::cancelled) {
+        // a caller's decision, not a failure: no failure counter
     } else if (ec == errc::send_path_failed) {
         sender_stats::bump(stats.failed_send_path);
     } else {

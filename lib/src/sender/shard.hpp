@@ -47,7 +47,10 @@ public:
     void push(work_item item);
     /// Back at the head: the hub had not processed it, or a retry is due.
     void push_front(work_item item);
+    /// The next item for the wire (cancelled ones are completed on the way).
     std::optional<work_item> try_take();
+    /// Completes every queued item whose caller cancelled it (errc::cancelled).
+    void drop_cancelled();
     bool has_ready() const noexcept { return !ready_.empty(); }
     /// Waits until work is ready, `until`, a wake() of `c`, or the shard closes.
     boost::asio::awaitable<void> wait_for_work(hub_connection& c, steady::time_point until);

@@ -4,7 +4,9 @@
 #include "nhpush/notification_hub.hpp"
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/cancellation_type.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -35,6 +37,39 @@ struct handler_slot {
     }
 };
 
+class hub_sender;
+
+/// The library's handler in the cancellation slot of a send's completion handler. It lives in the
+/// signal's memory (the caller's), from submission until the signal is destroyed, and is the one
+/// place where the emitter's thread and the shard's thread meet: a notification is cancelled if the
+/// emitter moves it from queued to cancelled before a connection moves it from queued to taken.
+class queued_cancellation {
+public:
+    enum class phase : std::uint8_t { queued, taken, cancelled, done };
+
+    explicit queued_cancellation(std::weak_ptr<hub_sender> sender) noexcept : sender_(std::move(sender)) {}
+
+    /// On the emitter's thread: cancellation_type::terminal cancels a queued notification (the
+    /// shards then drop it); other types, and a notification taken or done, are left as they are.
+    void operator()(boost::asio::cancellation_type type);
+
+    /// On the shard's thread: a connection takes the notification; false if it was cancelled.
+    bool take() noexcept { return advance(phase::queued, phase::taken); }
+    /// On the shard's thread: back in the queue (a retry), so cancellable again.
+    void requeue() noexcept { advance(phase::taken, phase::queued); }
+    bool cancelled() const noexcept { return phase_.load(std::memory_order_acquire) == phase::cancelled; }
+    /// Before the completion handler runs: later emits find nothing to do.
+    void finish() noexcept { phase_.store(phase::done, std::memory_order_release); }
+
+private:
+    bool advance(phase from, phase to) noexcept {
+        return phase_.compare_exchange_strong(from, to, std::memory_order_acq_rel);
+    }
+
+    std::atomic<phase> phase_{phase::queued};
+    std::weak_ptr<hub_sender> sender_;
+};
+
 /// One accepted notification (or query) until its final result.
 struct work_item {
     work_kind kind = work_kind::send;
@@ -45,6 +80,7 @@ struct work_item {
     steady::time_point deadline;
     int free_resends = 0;                         // resent without an attempt: the hub had not processed it
     std::unique_ptr<send_result> partial_result;  // see result()
+    queued_cancellation* cancel = nullptr;        // in the handler's cancellation slot; null: not cancellable
 
     /// The result so far, filled as attempts come back. Allocated at the first use, so a queued
     /// item that no attempt has reached is half the size (nhpushd holding 100k queued: 24 MB less).

@@ -155,6 +155,7 @@ TEST(nhpushd_spool, sigterm_keeps_what_it_did_not_send_for_the_next_start) {
     nhpushd_process again(fast, {.tables_extra = spool_table(spool.path(), "interval")});
     EXPECT_THAT(again.log(), HasSubstr("30 unfinished notification(s) queued again"));
     auto client = again.client();
+    EXPECT_THAT(client.get("/metrics").body, HasSubstr("nhpushd_spool_recovered 30"));
     EXPECT_EQ(client.get("/v1/notifications/term-7").status, 200u) << "known after the restart";
     EXPECT_TRUE(poll_until([&] { return missing_from(ids, recorded_ids(fast)).empty(); }, 30s));
     EXPECT_TRUE(poll_until(

@@ -67,7 +67,10 @@ INSTANTIATE_TEST_SUITE_P(
                     code_case{api_errc::method_not_allowed, "method_not_allowed", 405},
                     code_case{api_errc::queue_full, "queue_full", 503},
                     code_case{api_errc::shutting_down, "shutting_down", 503},
-                    code_case{api_errc::duplicate_id, "duplicate_id", 409}),
+                    code_case{api_errc::duplicate_id, "duplicate_id", 409},
+                    code_case{api_errc::spool_off, "spool_off", 404},
+                    code_case{api_errc::cannot_cancel, "cannot_cancel", 409},
+                    code_case{api_errc::hub_error, "hub_error", 502}),
     [](const auto& info) { return nhpush::test::case_name(info.index, info.param.name); });
 
 }  // namespace

@@ -162,3 +162,34 @@ TEST(cli_answers, stats_table) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(cli_answers, dead_letters_are_listed_one_a_line_with_the_next_page) {
+    const auto d = nhpush::cli::describe_dead_letters(
+        {.status = 200,
+         .body =
+             R"({"dead_letters":[{"id":"n-2","hub":"main","submission":{"hub":"main"},"reason":"hub_rejected",)"
+             R"("http_status":400,"error_code":"BadRequest","error_detail":"bad payload","attempts":1,)"
+             R"("accepted_at":"2026-11-30T14:00:00Z","failed_at":"2026-11-30T14:00:01Z"}],)"
+             R"("more":true,"next_after":"n-2","dropped":0,"file_bytes":300,"max_bytes":67108864})"});
+    EXPECT_EQ(d.exit_code, nhpush::cli::exit_ok);
+    EXPECT_EQ(
+        d.text,
+        "2026-11-30T14:00:01Z n-2 hub main: hub_rejected (HTTP 400): bad payload, 1 attempt(s), accepted "
+        "2026-11-30T14:00:00Z\n"
+        "more: nhpush dead-letters list --after n-2\n");
+}
+
+TEST(cli_answers, a_cancel_says_where_and_a_refusal_fails) {
+    auto d = nhpush::cli::describe_cancel(
+        {.status = 200,
+         .body = R"({"id":"n-1","hub":"main","status":"failed","reason":"cancelled","cancelled":"queue"})"});
+    EXPECT_EQ(d.text, "n-1: cancelled while queued for hub main; it will not be sent\n");
+    d = nhpush::cli::describe_cancel(
+        {.status = 409, .body = R"({"error":{"code":"cannot_cancel","message":"on the wire","field":""}})"});
+    EXPECT_EQ(d.exit_code, nhpush::cli::exit_failed);
+    EXPECT_EQ(d.text, "cannot_cancel: on the wire\n");
+}
+
+}  // namespace

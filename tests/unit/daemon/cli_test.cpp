@@ -80,3 +80,19 @@ TEST(cli, sas_token_help) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(cli, the_notifications_life_commands_say_what_they_need) {
+    EXPECT_THAT(run({"--help"}).out, HasSubstr("dead-letters"));
+    EXPECT_EQ(run({"cancel"}).code, 2);
+    EXPECT_THAT(run({"cancel"}).err, HasSubstr("cancel needs the notification's ID"));
+    EXPECT_THAT(run({"details"}).err, HasSubstr("details needs the notification's ID"));
+    EXPECT_THAT(run({"dead-letters"}).err, HasSubstr("dead-letters needs list, requeue ID or purge"));
+    EXPECT_THAT(run({"dead-letters", "drop"}).err, HasSubstr("not 'drop'"));
+    EXPECT_THAT(run({"dead-letters", "requeue"}).err, HasSubstr("needs the notification's ID"));
+    EXPECT_THAT(run({"dead-letters", "--help"}).out, HasSubstr("newest first"));
+    EXPECT_EQ(run({"cancel", "--help"}).code, 0);
+}
+
+}  // namespace

@@ -1,5 +1,6 @@
 #include "api/router.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 using namespace nhpush::api;
@@ -34,6 +35,30 @@ TEST(router, endpoints) {
     EXPECT_EQ(ok(method::get, "/healthz?probe=1"), (route{endpoint::health}));
 }
 
+TEST(router, the_notifications_life_and_dead_letters) {
+    EXPECT_EQ(ok(method::del, "/v1/notifications/abc-1"), (route{endpoint::notification_cancel, "abc-1"}));
+    EXPECT_EQ(ok(method::get, "/v1/notifications/a%3Ab/details"),
+              (route{endpoint::notification_details, "a:b"}));
+    EXPECT_EQ(ok(method::get, "/v1/dead-letters"),
+              (route{.target = endpoint::dead_letters_list, .limit = default_dead_letter_limit}));
+    EXPECT_EQ(ok(method::get, "/v1/dead-letters?limit=5&after=n%2D1"),
+              (route{.target = endpoint::dead_letters_list, .limit = 5, .after = "n-1"}));
+    EXPECT_EQ(ok(method::del, "/v1/dead-letters"), (route{endpoint::dead_letters_purge}));
+    EXPECT_EQ(ok(method::post, "/v1/dead-letters/n-1/requeue"), (route{endpoint::dead_letter_requeue, "n-1"}));
+
+    EXPECT_EQ(refused(method::post, "/v1/notifications/x/details").allow, "GET");
+    EXPECT_EQ(refused(method::get, "/v1/dead-letters/x/requeue").allow, "POST");
+    EXPECT_EQ(refused(method::post, "/v1/dead-letters").allow, "GET, DELETE");
+    EXPECT_EQ(refused(method::get, "/v1/dead-letters/x").error.code, api_errc::not_found);
+    EXPECT_EQ(refused(method::post, "/v1/dead-letters//requeue").error.code, api_errc::not_found);
+    for (auto query : {"limit=0", "limit=1001", "limit=x", "limit=", "after=", "wait=true"}) {
+        const auto e = refused(method::get, std::string("/v1/dead-letters?") + query);
+        EXPECT_EQ(e.error.code, api_errc::bad_request) << query;
+    }
+    EXPECT_THAT(refused(method::get, "/v1/dead-letters?limit=0").error.message,
+                ::testing::HasSubstr("limit must be a number from 1 to 1000"));
+}
+
 TEST(router, unknown_paths_are_404) {
     for (auto target : {"/",
                         "/v1",
@@ -54,7 +79,7 @@ TEST(router, other_methods_are_405_with_allow) {
     EXPECT_EQ(e.error.code, api_errc::method_not_allowed);
     EXPECT_EQ(e.allow, "POST");
     e = refused(method::post, "/v1/notifications/x");
-    EXPECT_EQ(e.allow, "GET");
+    EXPECT_EQ(e.allow, "GET, DELETE");
     for (auto m : {method::post, method::put, method::del, method::head, method::other}) {
         EXPECT_EQ(refused(m, "/metrics").error.code, api_errc::method_not_allowed);
     }
