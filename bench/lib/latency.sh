@@ -72,6 +72,8 @@ scenario_latency() {
     rate=$(( 16700 / 2 ))
     row latency "nhpushd default, half rate" nhpushd_half_rate default "$seconds" "$rate"
     row latency "nhpushd http1" nhpushd_row http1 "$seconds" "$count" protocol='"http1"'
+    # Issue 13: two daemons fed from one Redis Stream (bench/lib/redis.sh).
+    row latency "2 nhpushd, 1 redis stream" redis_stream_row "$seconds" "$count"
     # Windows: h2 can have 64 × 100 in flight, HTTP/1.1 64; more would only queue in the library.
     row latency "direct h2" latency_direct h2 4096 "$seconds"
     row latency "direct http1" latency_direct http1 128 "$seconds"

@@ -61,6 +61,7 @@ hubs::health_report take_health(api_services& s) {
         }
     }
     auto report = hubs::evaluate_health(s.stopping.load(std::memory_order_relaxed), samples);
+    report.degraded = s.counters.sources.problems();
     if (const auto* spool = s.dispatcher.spool()) {
         if (auto problem = spool->problem(); !problem.empty()) {
             report.healthy = false;

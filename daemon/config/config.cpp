@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -307,6 +308,26 @@ hub_config read_hub(const toml::table& table, const std::string& path, std::vect
     return h;
 }
 
+source_config read_source(const toml::table& table, const std::string& path) {
+    source_config s;
+    table_reader r(table, path);
+    r.read("type", s.type);
+    r.read("url", s.url);
+    r.read("stream", s.stream);
+    r.read("group", s.group);
+    r.read("consumer", s.consumer);
+    r.read("password_file", s.password_file);
+    r.read("password_env", s.password_env);
+    r.read("password_credential", s.password_credential);
+    r.read("dead_stream", s.dead_stream);
+    r.read("results_stream", s.results_stream);
+    r.read("claim_idle", s.claim_idle);
+    r.read("read_batch", s.read_batch);
+    r.read("command_timeout", s.command_timeout);
+    r.reject_unknown_keys();
+    return s;
+}
+
 nhpushd_config read_config(const toml::table& root) {
     nhpushd_config config;
     table_reader r(root, "");
@@ -324,6 +345,16 @@ nhpushd_config read_config(const toml::table& root) {
                     fmt::format("{} must be a table ([{}]), not {}", path, path, type_name(node.type())));
             }
             config.hubs.emplace(std::string(name.str()), read_hub(*node.as_table(), path, config.warnings));
+        }
+    }
+    if (const auto* sources = r.table("sources")) {
+        for (const auto& [name, node] : *sources) {
+            const auto path = fmt::format("sources.{}", name.str());
+            if (!node.is_table()) {
+                throw config_error(
+                    fmt::format("{} must be a table ([{}]), not {}", path, path, type_name(node.type())));
+            }
+            config.sources.emplace(std::string(name.str()), read_source(*node.as_table(), path));
         }
     }
     r.reject_unknown_keys();
@@ -442,7 +473,89 @@ void validate_hub(const std::string& name, const hub_config& h) {
     }
 }
 
+void validate_source(const std::string& name, const source_config& s) {
+    const auto path = fmt::format("sources.{}", name);
+    const auto key = [&](std::string_view k) { return fmt::format("{}.{}", path, k); };
+    if (name.empty() || name.size() > 64 || !std::all_of(name.begin(), name.end(), is_hub_key_char)) {
+        throw config_error(
+            fmt::format("{}: a source table's NAME has 1 to 64 letters, digits, '-' or '_'", path));
+    }
+    if (s.type != "redis-stream") {
+        throw config_error(fmt::format("{} must be \"redis-stream\"", key("type")));
+    }
+    if (s.url.starts_with("rediss://")) {
+        throw config_error(
+            fmt::format("{}: rediss:// (TLS) is not supported yet; use redis:// on a trusted network or a "
+                        "TLS tunnel (stunnel, spiped)",
+                        key("url")));
+    }
+    if (!parse_redis_url(s.url)) {
+        throw config_error(
+            fmt::format("{} must be redis://HOST:PORT/DB (PORT and /DB optional)", key("url")));
+    }
+    for (const auto& [k, v] :
+         {std::pair<std::string_view, const std::string&>{"stream", s.stream}, {"group", s.group}}) {
+        if (v.empty() || v.size() > 512) {
+            throw config_error(fmt::format("{} is required (1 to 512 bytes)", key(k)));
+        }
+    }
+    if (s.consumer.size() > 512) {
+        throw config_error(fmt::format("{} must have at most 512 bytes", key("consumer")));
+    }
+    const int given = !s.password_file.empty() + !s.password_env.empty() + !s.password_credential.empty();
+    if (given > 1) {
+        throw config_error(
+            fmt::format("{}: give at most one of password_file, password_env, password_credential", path));
+    }
+    if (!s.password_env.empty() && !is_env_name(s.password_env)) {
+        throw config_error(fmt::format("{} must be an environment variable name such as REDIS_PASSWORD",
+                                       key("password_env")));
+    }
+    if (s.password_credential.find('/') != std::string::npos) {
+        throw config_error(
+            fmt::format("{} must be a credential name (as in LoadCredential=NAME:…), not a path",
+                        key("password_credential")));
+    }
+    check_range("sources." + name + ".claim_idle", s.claim_idle, 100, 86'400'000);
+    check_range<std::size_t>(key("read_batch"), s.read_batch, 1, 100'000);
+    check_range(key("command_timeout"), s.command_timeout, 10, 600'000);
+}
+
 }  // namespace
+
+std::optional<redis_url> parse_redis_url(std::string_view url) {
+    constexpr std::string_view scheme = "redis://";
+    if (!url.starts_with(scheme)) {
+        return std::nullopt;
+    }
+    auto rest = url.substr(scheme.size());
+    redis_url out;
+    const auto slash = rest.find('/');
+    if (slash != std::string_view::npos) {
+        const auto db = rest.substr(slash + 1);
+        if (!db.empty()) {
+            const auto [end, ec] = std::from_chars(db.data(), db.data() + db.size(), out.db);
+            if (ec != std::errc{} || end != db.data() + db.size() || out.db > 1'000'000) {
+                return std::nullopt;
+            }
+        }
+        rest = rest.substr(0, slash);
+    }
+    const auto colon = rest.rfind(':');
+    if (colon != std::string_view::npos) {
+        const auto port = rest.substr(colon + 1);
+        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), out.port);
+        if (ec != std::errc{} || end != port.data() + port.size() || out.port == 0) {
+            return std::nullopt;
+        }
+        rest = rest.substr(0, colon);
+    }
+    if (rest.empty() || rest.find_first_of("@[]/ ") != std::string_view::npos) {
+        return std::nullopt;  // no user:password@ in the URL: the password comes from password_*
+    }
+    out.host = std::string(rest);
+    return out;
+}
 
 bool hub_config::operator==(const hub_config& other) const {
     return hub == other.hub && connection_string_file == other.connection_string_file &&
@@ -464,6 +577,9 @@ void validate(const nhpushd_config& config) {
     }
     for (const auto& [name, hub] : config.hubs) {
         validate_hub(name, hub);
+    }
+    for (const auto& [name, source] : config.sources) {
+        validate_source(name, source);
     }
 }
 

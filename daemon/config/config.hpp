@@ -10,8 +10,10 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -91,6 +93,39 @@ struct hub_config {
     bool operator==(const hub_config& other) const;
 };
 
+/** @brief One `[sources.NAME]` table: a Redis Stream that nhpushd reads notifications from, in a
+ *  consumer group shared with other nhpushd (docs/configuration.md, docs/scale-out.md). */
+struct source_config {
+    /** @brief The kind of source; only "redis-stream" for now. */
+    std::string type;
+    /** @brief `redis://HOST:PORT/DB` (DB optional, 0 by default). `rediss://` (TLS) is not supported yet. */
+    std::string url;
+    /** @brief The stream key producers XADD to; required. */
+    std::string stream;
+    /** @brief The consumer group shared by the daemons. */
+    std::string group = "nhpushd";
+    /** @brief This daemon's consumer name in the group; empty = HOSTNAME-PID. */
+    std::string consumer;
+    /// @name Password source (AUTH): at most one of the three; none = no AUTH.
+    /// @{
+    std::string password_file;
+    std::string password_env;
+    std::string password_credential;
+    /// @}
+    /** @brief Where invalid entries and permanent failures are copied; empty = STREAM:dead. */
+    std::string dead_stream;
+    /** @brief Where every final result is XADDed, for producers that want outcomes; empty = none. */
+    std::string results_stream;
+    /** @brief Entries pending longer than this in another consumer are taken over (XAUTOCLAIM). */
+    std::chrono::milliseconds claim_idle{60'000};
+    /** @brief Most entries read by one XREADGROUP (fewer when the hub's queue has less room). */
+    std::size_t read_batch = 256;
+    /** @brief Longest wait for Redis's answer to a command (XREADGROUP's BLOCK is added to it). */
+    std::chrono::milliseconds command_timeout{5'000};
+
+    bool operator==(const source_config&) const = default;
+};
+
 /** @brief The whole file: `[daemon]` and one `[hubs.NAME]` table per hub, keyed by NAME. */
 struct nhpushd_config {
     daemon_config daemon;
@@ -98,12 +133,26 @@ struct nhpushd_config {
     spool::spool_config spool;
     /** @brief Hubs by the name submissions use (`"hub": "NAME"`); at least one. */
     std::map<std::string, hub_config, std::less<>> hubs;
+    /** @brief Sources besides the socket, by NAME (`[sources.NAME]`); none by default. */
+    std::map<std::string, source_config, std::less<>> sources;
     /** @brief What the file should change although it still works (deprecated keys), one message
      *  each; nhpushd logs them at start and reload, --check-config prints them. */
     std::vector<std::string> warnings;
 
     bool operator==(const nhpushd_config&) const = default;
 };
+
+/** @brief Where a `redis://HOST:PORT/DB` URL points. */
+struct redis_url {
+    std::string host;
+    std::uint16_t port = 6379;
+    unsigned db = 0;
+
+    bool operator==(const redis_url&) const = default;
+};
+
+/** @brief Reads `redis://HOST[:PORT][/DB]`; nullopt when it is not one (a password in it included). */
+std::optional<redis_url> parse_redis_url(std::string_view url);
 
 /**
  * @brief Checks every value and the combinations of values.

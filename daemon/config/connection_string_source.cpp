@@ -38,7 +38,8 @@ struct fd_guard {
     }
 };
 
-/// Reads a small private file; `key` names the config key the path came from, for messages.
+}  // namespace
+
 std::string read_private_file(const std::string& key, const std::string& path) {
     const fd_guard file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
     if (file.fd < 0) {
@@ -82,6 +83,8 @@ std::string read_private_file(const std::string& key, const std::string& path) {
     text.resize(size);
     return text;
 }
+
+namespace {
 
 std::string read_source(std::string_view name,
                         const hub_config& hub,

@@ -17,6 +17,12 @@ using environment = std::function<std::optional<std::string>(const std::string& 
 std::optional<std::string> process_environment(const std::string& name);
 
 /**
+ * @brief Reads a small secret file (at most 4096 bytes) that must be a regular file not readable by
+ * every user. @throws config_error starting with `key` (the config key the path came from).
+ */
+std::string read_private_file(const std::string& key, const std::string& path);
+
+/**
  * @brief Reads the connection string of hub table `name` from its source and checks that it parses.
  *
  * - `connection_string_file`: a regular file that is not readable by every user (mode & 0004);

@@ -69,11 +69,14 @@ std::string render_health(const health_report& report) {
     shared::json_writer w(stream);
     w.StartObject();
     shared::write_key(w, "status");
-    shared::write_string(w, report.healthy ? "ok" : "unhealthy");
-    if (!report.healthy) {
+    shared::write_string(w, !report.healthy ? "unhealthy" : report.degraded.empty() ? "ok" : "degraded");
+    if (!report.healthy || !report.degraded.empty()) {
         shared::write_key(w, "reasons");
         w.StartArray();
         for (const auto& r : report.reasons) {
+            shared::write_string(w, r);
+        }
+        for (const auto& r : report.degraded) {
             shared::write_string(w, r);
         }
         w.EndArray();

@@ -44,6 +44,9 @@ struct hub_health_sample {
 struct health_report {
     bool healthy = true;
     std::vector<std::string> reasons;  ///< one sentence per problem, empty when healthy
+    /// Problems that leave the socket working but not everything: a source that cannot reach Redis.
+    /// `/healthz` still answers 200, with `"status":"degraded"`, when they are the only ones.
+    std::vector<std::string> degraded;
 };
 
 /**
@@ -53,7 +56,8 @@ struct health_report {
  */
 health_report evaluate_health(bool stopping, std::span<const hub_health_sample> hubs);
 
-/** @brief `{"status":"ok"}` or `{"status":"unhealthy","reasons":[…]}`. */
+/** @brief `{"status":"ok"}`, `{"status":"degraded","reasons":[…]}` or
+ *  `{"status":"unhealthy","reasons":[…]}` (the degraded reasons are listed too). */
 std::string render_health(const health_report& report);
 
 }  // namespace nhpush::hubs

@@ -3,6 +3,8 @@
 #include "metrics/prometheus.hpp"
 #include "shared/json_output.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <initializer_list>
 #include <utility>
@@ -166,6 +168,44 @@ void per_hub(exposition_writer& w,
     w.family(name, type, help);
     for (const auto& h : r.hubs) {
         w.sample(name, {{"hub", h.name}}, value(h));
+    }
+}
+
+void write_source_json(json_writer& w, const source_report& s) {
+    write_key(w, s.name);
+    w.StartObject();
+    write_key(w, "stream");
+    write_string(w, s.stream);
+    write_key(w, "connected");
+    w.Bool(s.connected);
+    write_u64(w, "read", s.read);
+    write_u64(w, "claimed", s.claimed);
+    write_u64(w, "acked", s.acked);
+    write_u64(w, "dead", s.dead);
+    write_u64(w, "reconnects", s.reconnects);
+    w.EndObject();
+}
+
+void write_source_metrics(exposition_writer& w, const daemon_report& r) {
+    if (r.sources.empty()) {
+        return;
+    }
+    constexpr std::string_view entries = "nhpushd_source_entries_total";
+    w.family(entries, metric_type::counter, "Stream entries of a source, by what was done with them.");
+    for (const auto& s : r.sources) {
+        w.sample(entries, {{"source", s.name}, {"event", "read"}}, s.read);
+        w.sample(entries, {{"source", s.name}, {"event", "claimed"}}, s.claimed);
+        w.sample(entries, {{"source", s.name}, {"event", "acked"}}, s.acked);
+        w.sample(entries, {{"source", s.name}, {"event", "dead"}}, s.dead);
+    }
+    w.family(
+        "nhpushd_source_reconnects_total", metric_type::counter, "Connections to Redis lost or refused.");
+    for (const auto& s : r.sources) {
+        w.sample("nhpushd_source_reconnects_total", {{"source", s.name}}, s.reconnects);
+    }
+    w.family("nhpushd_source_connected", metric_type::gauge, "1 while the source is connected to Redis.");
+    for (const auto& s : r.sources) {
+        w.sample("nhpushd_source_connected", {{"source", s.name}}, s.connected ? 1.0 : 0.0);
     }
 }
 
@@ -380,7 +420,7 @@ void write_hub_metrics(exposition_writer& w, const daemon_report& r) {
 
 }  // namespace
 
-void daemon_report::take_counters(const daemon_counters& c) noexcept {
+void daemon_report::take_counters(const daemon_counters& c) {
     constexpr auto relaxed = std::memory_order_relaxed;
     connections_open = c.connections_open.load(relaxed);
     connections_accepted = c.connections_accepted.load(relaxed);
@@ -391,6 +431,55 @@ void daemon_report::take_counters(const daemon_counters& c) noexcept {
     }
     reloads_ok = c.reloads_ok.load(relaxed);
     reloads_failed = c.reloads_failed.load(relaxed);
+    sources.clear();
+    for (const auto& s : c.sources.all()) {
+        sources.push_back({.name = s->name,
+                           .stream = s->stream,
+                           .connected = s->connected.load(relaxed),
+                           .read = s->read.load(relaxed),
+                           .claimed = s->claimed.load(relaxed),
+                           .acked = s->acked.load(relaxed),
+                           .dead = s->dead.load(relaxed),
+                           .reconnects = s->reconnects.load(relaxed)});
+    }
+}
+
+void source_counters::set_problem(std::string text) {
+    const std::lock_guard lock(mutex_);
+    problem_ = std::move(text);
+}
+
+std::string source_counters::problem() const {
+    const std::lock_guard lock(mutex_);
+    return problem_;
+}
+
+std::shared_ptr<source_counters> source_board::add(std::string name, std::string stream) {
+    auto s = std::make_shared<source_counters>();
+    s->name = std::move(name);
+    s->stream = std::move(stream);
+    const std::lock_guard lock(mutex_);
+    sources_.push_back(s);
+    return s;
+}
+
+std::vector<std::shared_ptr<source_counters>> source_board::all() const {
+    const std::lock_guard lock(mutex_);
+    return sources_;
+}
+
+std::vector<std::string> source_board::problems() const {
+    std::vector<std::string> out;
+    for (const auto& s : all()) {
+        if (!s->connected.load(std::memory_order_relaxed)) {
+            const auto why = s->problem();
+            out.push_back(fmt::format("source {}: not reading stream {}: {}",
+                                      s->name,
+                                      s->stream,
+                                      why.empty() ? std::string("not connected to Redis yet") : why));
+        }
+    }
+    return out;
 }
 
 double latency_quantile(const sender_stats_snapshot& s, double q) noexcept {
@@ -426,6 +515,12 @@ std::string render_stats_json(const daemon_report& report) {
         write_hub_json(w, h);
     }
     w.EndObject();
+    write_key(w, "sources");
+    w.StartObject();
+    for (const auto& s : report.sources) {
+        write_source_json(w, s);
+    }
+    w.EndObject();
     w.EndObject();
     return out;
 }
@@ -436,6 +531,7 @@ std::string render_metrics_text(const daemon_report& report) {
     exposition_writer w(out);
     write_daemon_metrics(w, report);
     write_hub_metrics(w, report);
+    write_source_metrics(w, report);
     return out;
 }
 

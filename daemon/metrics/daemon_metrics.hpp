@@ -8,12 +8,63 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace nhpush::metrics {
+
+/**
+ * @brief One source's live counters and connection state (`[sources.NAME]`). Counters are relaxed
+ * atomics, any thread; `problem` is guarded by its mutex.
+ */
+struct source_counters {
+    std::string name;                          ///< the [sources.NAME]
+    std::string stream;                        ///< the stream key it reads
+    std::atomic<std::uint64_t> read{0};        ///< entries read with XREADGROUP (own pending ones included)
+    std::atomic<std::uint64_t> claimed{0};     ///< entries taken over from other consumers (XAUTOCLAIM)
+    std::atomic<std::uint64_t> acked{0};       ///< entries acknowledged (XACK), dead ones included
+    std::atomic<std::uint64_t> dead{0};        ///< entries copied to the dead stream
+    std::atomic<std::uint64_t> reconnects{0};  ///< connections to Redis lost or refused
+    std::atomic<bool> connected{false};
+
+    /// Why the source cannot read now (empty when connected); for /healthz.
+    void set_problem(std::string text);
+    std::string problem() const;
+
+private:
+    mutable std::mutex mutex_;
+    std::string problem_;
+};
+
+/** @brief The sources of the daemon, registered at start. Thread-safe. */
+class source_board {
+public:
+    /// Registers a source; the board keeps it for the daemon's life.
+    std::shared_ptr<source_counters> add(std::string name, std::string stream);
+    std::vector<std::shared_ptr<source_counters>> all() const;
+    /// One sentence per source that cannot read from Redis now.
+    std::vector<std::string> problems() const;
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<std::shared_ptr<source_counters>> sources_;
+};
+
+/** @brief One source as reported. Plain values. */
+struct source_report {
+    std::string name;
+    std::string stream;
+    bool connected = false;
+    std::uint64_t read = 0;
+    std::uint64_t claimed = 0;
+    std::uint64_t acked = 0;
+    std::uint64_t dead = 0;
+    std::uint64_t reconnects = 0;
+};
 
 /**
  * @brief The daemon's own live counters (the hubs keep theirs). Relaxed atomics, any thread; the
@@ -27,6 +78,7 @@ struct daemon_counters {
     std::array<std::atomic<std::uint64_t>, api::api_errc_count> request_errors{};  ///< by api_errc
     std::atomic<std::uint64_t> reloads_ok{0};
     std::atomic<std::uint64_t> reloads_failed{0};
+    source_board sources;  ///< the `[sources.NAME]`, each with its counters
 
     void count_error(api::api_errc code) noexcept {
         request_errors[static_cast<std::size_t>(code)].fetch_add(1, std::memory_order_relaxed);
@@ -77,9 +129,10 @@ struct daemon_report {
     std::size_t recent_results = 0;  ///< entries in the recent-results table
     std::optional<spool_report> spool;
     std::vector<hub_report> hubs;
+    std::vector<source_report> sources;
 
     /// Copies the live counters.
-    void take_counters(const daemon_counters& c) noexcept;
+    void take_counters(const daemon_counters& c);
 };
 
 /**

@@ -1,5 +1,7 @@
 #include "process/config_check.hpp"
 
+#include "sources/redis_stream_source.hpp"
+
 #include <nhpush/connection_string.hpp>
 #include <nhpush/hub_settings.hpp>
 
@@ -105,6 +107,9 @@ int check_config(const std::filesystem::path& file, std::ostream& out, std::ostr
         const auto strings = hubs::resolve_connection_strings(config);
         for (const auto& [name, hub] : config.hubs) {
             check_ca_file(name, hub);
+        }
+        for (const auto& [name, source] : config.sources) {
+            sources::resolve_password(name, source);  // read as the daemon would; never printed
         }
         fmt::print(out, "{}: the configuration is valid\n{}", file.string(), config_summary(config, strings));
         return 0;

@@ -18,6 +18,7 @@
 #include "process/worker_watchdog.hpp"
 #include "server/http_session.hpp"
 #include "server/unix_listener.hpp"
+#include "sources/redis_stream_source.hpp"
 
 #include <nhpush/worker_pool.hpp>
 
@@ -33,6 +34,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <map>
 #include <ostream>
 
 namespace nhpush::process {
@@ -52,7 +54,8 @@ class daemon_process {
 public:
     daemon_process(std::filesystem::path file,
                    config::nhpushd_config config,
-                   const hubs::connection_strings& strings)
+                   const hubs::connection_strings& strings,
+                   std::map<std::string, std::string> source_passwords)
         : file_(std::move(file))
         , log_(config.daemon.log_level)
         , results_(config.daemon.recent_results)
@@ -61,7 +64,8 @@ public:
         , dispatcher_(results_, unsent_, spool_.get(), dead_letters_.get())
         , pool_(std::make_unique<worker_pool>(config.daemon.threads))
         , registry_(std::make_unique<hubs::hub_registry>(*pool_, log_))
-        , services_{*registry_, results_, dispatcher_, ids_, counters_, log_, stopping_} {
+        , services_{*registry_, results_, dispatcher_, ids_, counters_, log_, stopping_}
+        , sources_config_(config.sources) {
         services_.dead_letters = dead_letters_.get();
         log_config_warnings(config);
         registry_->start(config, strings);
@@ -70,6 +74,15 @@ public:
         }
         listener_ = std::make_unique<server::unix_listener>(
             pool_->context(0), config.daemon, systemd::activated_socket(), log_);
+        for (const auto& [name, source] : config.sources) {
+            sources_.push_back(std::make_unique<sources::redis_stream_runner>(
+                pool_->context(sources_.size() % pool_->size()),
+                name,
+                source,
+                std::move(source_passwords[name]),
+                sources::source_services{*registry_, dispatcher_, log_, config.spool.memory_window},
+                counters_.sources.add(name, source.stream)));
+        }
     }
 
     const log::daemon_log& log() const { return log_; }
@@ -95,6 +108,9 @@ public:
             spool_->start(api::make_spool_feed(*registry_, dispatcher_));
         }
         listener_->start(*pool_, services_, tracker_);
+        for (auto& source : sources_) {
+            source->start();
+        }
         const auto hub_count = registry_->current()->hubs.size();
         log_.log(log_level::info,
                  "nhpushd {} ready: listening on {}, {} hub(s), {} worker thread(s)",
@@ -112,6 +128,9 @@ public:
         systemd::notify("STOPPING=1\nSTATUS=draining");
         stopping_.store(true);
         listener_->stop();
+        for (auto& source : sources_) {
+            source->stop_reading();  // entries not read stay in Redis for the other daemons
+        }
         // A copy of the deadline only: holding the live hubs here would keep their timers and sockets
         // alive past pool_.reset(), to be destroyed after their io_contexts (ASan found it).
         const auto drain = registry_->current()->daemon.drain_deadline;
@@ -127,6 +146,10 @@ public:
             spool_->stop();  // nothing more is read back from disk; what is queued drains
         }
         registry_->stop(duration_cast<milliseconds>(drain));
+        for (auto& source : sources_) {
+            source->finish(close_clients_within);  // acknowledge what finished while draining
+        }
+        sources_.clear();
         if (spool_) {
             spool_->stop();  // and the final records of the drain are synced
             if (const auto kept = dispatcher_.kept_for_next_start()) {
@@ -224,6 +247,9 @@ private:
             log_config_warnings(next);
             auto strings = hubs::resolve_connection_strings(next);
             const auto plan = registry_->reload(next, strings);
+            if (next.sources != sources_config_) {
+                log_.log(log_level::warning, "[sources] changed; the change takes effect at the next start");
+            }
             log_.set_level(next.daemon.log_level);
             results_.set_capacity(next.daemon.recent_results);
             log_plan(plan);
@@ -283,6 +309,8 @@ private:
     std::unique_ptr<hubs::hub_registry> registry_;
     api::api_services services_;
     std::unique_ptr<server::unix_listener> listener_;
+    std::map<std::string, config::source_config, std::less<>> sources_config_;  ///< as started: not reloaded
+    std::vector<std::unique_ptr<sources::redis_stream_runner>> sources_;
 };
 
 int run(const std::filesystem::path& file) {
@@ -296,16 +324,21 @@ int run(const std::filesystem::path& file) {
     }
     config::nhpushd_config config;
     hubs::connection_strings strings;
+    std::map<std::string, std::string> source_passwords;
     try {
         config = config::load_config(file);
         strings = hubs::resolve_connection_strings(config);
+        for (const auto& [name, source] : config.sources) {
+            source_passwords[name] = sources::resolve_password(name, source);
+        }
     } catch (const config::config_error& e) {
         log::stderr_sink(log_level::error, fmt::format("nhpushd: {}", e.what()));
         return 1;
     }
     std::unique_ptr<daemon_process> daemon;
     try {
-        daemon = std::make_unique<daemon_process>(file, std::move(config), strings);
+        daemon =
+            std::make_unique<daemon_process>(file, std::move(config), strings, std::move(source_passwords));
     } catch (const std::exception& e) {
         log::stderr_sink(log_level::error, fmt::format("nhpushd: cannot start: {}", e.what()));
         return 1;
