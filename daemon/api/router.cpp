@@ -1,5 +1,7 @@
 #include "api/router.hpp"
 
+#include <boost/url/pct_string_view.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -37,9 +39,23 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-// `wait=true` and nothing else; an empty query is fine.
-std::variant<bool, route_error> parse_submit_query(std::string_view query) {
-    bool wait = false;
+/// A query's parameters in order, percent-decoded by Boost.URL; empty ones (`a=1&&b=2`) are skipped.
+using query_params = std::vector<std::pair<std::string, std::string>>;
+
+route_error bad_query(std::string message) {
+    return {{api_errc::bad_request, std::move(message), ""}, {}};
+}
+
+/// `s` percent-decoded (Boost.URL), or nullopt for a bad %-escape.
+std::optional<std::string> percent_decoded(std::string_view s) {
+    const auto encoded = boost::urls::make_pct_string_view(s);
+    return encoded ? std::optional<std::string>(encoded->decode()) : std::nullopt;
+}
+
+// Split here, decoded by Boost.URL: its parse_query (1.81) reads past the end of a query that is a
+// view into a longer buffer, as a request target is.
+std::variant<query_params, route_error> parse_query_params(std::string_view query) {
+    query_params out;
     while (!query.empty()) {
         const auto amp = query.find('&');
         const auto param = query.substr(0, amp);
@@ -48,48 +64,37 @@ std::variant<bool, route_error> parse_submit_query(std::string_view query) {
             continue;
         }
         const auto eq = param.find('=');
-        const auto name = param.substr(0, eq);
-        const auto value = eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1);
+        auto name = percent_decoded(param.substr(0, eq));
+        auto value =
+            percent_decoded(eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1));
+        if (!name || !value) {
+            return bad_query(fmt::format("malformed query parameter '{}' (a bad %-escape)", param));
+        }
+        out.emplace_back(std::move(*name), std::move(*value));
+    }
+    return out;
+}
+
+// `wait=true` and nothing else; an empty query is fine.
+std::variant<bool, route_error> parse_submit_query(std::string_view query) {
+    auto params = parse_query_params(query);
+    if (auto* e = std::get_if<route_error>(&params)) {
+        return std::move(*e);
+    }
+    bool wait = false;
+    for (const auto& [name, value] : std::get<query_params>(params)) {
         if (name != "wait") {
-            return route_error{{api_errc::bad_request, fmt::format("unknown query parameter '{}'", name), ""},
-                               {}};
+            return bad_query(fmt::format("unknown query parameter '{}'", name));
         }
         if (value == "true" || value == "1") {
             wait = true;
         } else if (value == "false" || value == "0") {
             wait = false;
         } else {
-            return route_error{
-                {api_errc::bad_request, fmt::format("wait must be true or false, not '{}'", value), ""}, {}};
+            return bad_query(fmt::format("wait must be true or false, not '{}'", value));
         }
     }
     return wait;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/// `%XX` sequences decoded (clients may encode `:` or `@` of an id); nullopt for a broken one.
-std::optional<std::string> percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != '%') {
-            out.push_back(s[i]);
-            continue;
-        }
-        if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0) {
-            return std::nullopt;
-        }
-        out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-        i += 2;
-    }
-    return out;
 }
 
 std::variant<route, route_error> only_get(method m, std::string_view path, route r) {
@@ -99,24 +104,15 @@ std::variant<route, route_error> only_get(method m, std::string_view path, route
     return r;
 }
 
-route_error bad_query(std::string message) {
-    return {{api_errc::bad_request, std::move(message), ""}, {}};
-}
-
 // `limit=N` and `after=ID`; an empty query is fine.
 std::variant<route, route_error> parse_dead_letters_query(std::string_view query) {
     route r{endpoint::dead_letters_list};
     r.limit = default_dead_letter_limit;
-    while (!query.empty()) {
-        const auto amp = query.find('&');
-        const auto param = query.substr(0, amp);
-        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-        if (param.empty()) {
-            continue;
-        }
-        const auto eq = param.find('=');
-        const auto name = param.substr(0, eq);
-        const auto value = eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1);
+    auto params = parse_query_params(query);
+    if (auto* e = std::get_if<route_error>(&params)) {
+        return std::move(*e);
+    }
+    for (const auto& [name, value] : std::get<query_params>(params)) {
         if (name == "limit") {
             std::size_t n = 0;
             const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -127,11 +123,10 @@ std::variant<route, route_error> parse_dead_letters_query(std::string_view query
             }
             r.limit = n;
         } else if (name == "after") {
-            auto id = percent_decode(value);
-            if (!id || id->empty()) {
-                return bad_query(fmt::format("after must be a dead letter's id, not '{}'", value));
+            if (value.empty()) {
+                return bad_query("after must be a dead letter's id, not empty");
             }
-            r.after = std::move(*id);
+            r.after = value;
         } else {
             return bad_query(fmt::format("unknown query parameter '{}'", name));
         }
@@ -154,7 +149,7 @@ std::optional<std::string> id_in(std::string_view path,
         }
         rest = rest.substr(0, rest.size() - suffix.size() - 1);
     }
-    auto id = percent_decode(rest);
+    auto id = percent_decoded(rest);
     if (!id || id->empty() || id->find('/') != std::string::npos) {
         return std::nullopt;
     }

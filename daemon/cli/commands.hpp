@@ -2,9 +2,12 @@
 // One function per nhpush command. Each takes the remaining arguments and returns an exit code.
 
 #include "cli/args.hpp"
+#include "cli/daemon_answers.hpp"
+#include "cli/daemon_client.hpp"
 
 #include <nhpush/notification.hpp>
 
+#include <functional>
 #include <iosfwd>
 #include <string>
 
@@ -22,6 +25,14 @@ std::string read_batch(const std::string& source);
 
 /// `--header NAME:VALUE` (spaces after the colon dropped). @throws usage_error
 header parse_header(const std::string& text);
+
+/// Common to the commands that ask nhpushd one thing: sends `request`; with --json prints the answer
+/// as it came, otherwise what `describe` makes of it; returns describe's exit code.
+int ask_daemon(args& a,
+               const daemon_request& request,
+               std::ostream& out,
+               std::ostream& err,
+               const std::function<described(const daemon_answer&)>& describe);
 
 int sas_token_command(args& a, std::ostream& out);
 int direct_command(args& a, std::ostream& out, std::ostream& err);

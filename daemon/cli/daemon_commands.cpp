@@ -46,17 +46,16 @@ std::string path_segment(const std::string& id) {
     return out;
 }
 
-/// Common to the three: --help, --json, then GET `target`.
-template <class Describe>
-int query(args& a,
-          const std::string& socket,
-          const std::string& target,
-          std::ostream& out,
-          std::ostream& err,
-          Describe describe) {
+}  // namespace
+
+int ask_daemon(args& a,
+               const daemon_request& request,
+               std::ostream& out,
+               std::ostream& err,
+               const std::function<described(const daemon_answer&)>& describe) {
     const bool json = a.take_flag("json");
     a.expect_empty();
-    const auto answer = call_daemon({.socket = socket, .target = target});
+    const auto answer = call_daemon(request);
     const described d = describe(answer);
     if (json) {
         fmt::print(out, "{}\n", answer.body);
@@ -65,8 +64,6 @@ int query(args& a,
     }
     return d.exit_code;
 }
-
-}  // namespace
 
 int status_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err) {
     if (a.take_flag("help")) {
@@ -77,13 +74,18 @@ int status_command(args& a, const std::string& socket, std::ostream& out, std::o
     if (!id || id->empty()) {
         throw usage_error("status needs the notification's ID");
     }
-    return query(a, socket, "/v1/notifications/" + path_segment(*id), out, err, [](const auto& answer) {
-        if (answer.status == 404) {
-            return described{"unknown: nhpushd has no notification with this id (or has forgotten it)\n",
-                             exit_failed};
-        }
-        return answer.status >= 400 ? describe_error(answer) : describe_result(answer.body);
-    });
+    return ask_daemon(a,
+                      {.socket = socket, .target = "/v1/notifications/" + path_segment(*id)},
+                      out,
+                      err,
+                      [](const daemon_answer& answer) {
+                          if (answer.status == 404) {
+                              return described{
+                                  "unknown: nhpushd has no notification with this id (or has forgotten it)\n",
+                                  exit_failed};
+                          }
+                          return answer.status >= 400 ? describe_error(answer) : describe_result(answer.body);
+                      });
 }
 
 int stats_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err) {
@@ -91,9 +93,10 @@ int stats_command(args& a, const std::string& socket, std::ostream& out, std::os
         fmt::print(out, "{}", stats_help);
         return exit_ok;
     }
-    return query(a, socket, "/v1/stats", out, err, [](const auto& answer) {
-        return answer.status >= 400 ? describe_error(answer) : describe_stats(answer.body);
-    });
+    return ask_daemon(
+        a, {.socket = socket, .target = "/v1/stats"}, out, err, [](const daemon_answer& answer) {
+            return answer.status >= 400 ? describe_error(answer) : describe_stats(answer.body);
+        });
 }
 
 int health_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err) {
@@ -101,7 +104,9 @@ int health_command(args& a, const std::string& socket, std::ostream& out, std::o
         fmt::print(out, "{}", health_help);
         return exit_ok;
     }
-    return query(a, socket, "/healthz", out, err, [](const auto& answer) { return describe_health(answer); });
+    return ask_daemon(a, {.socket = socket, .target = "/healthz"}, out, err, [](const daemon_answer& answer) {
+        return describe_health(answer);
+    });
 }
 
 }  // namespace nhpush::cli

@@ -59,20 +59,6 @@ std::string required_id(args& a, std::string_view command) {
     return *id;
 }
 
-template <class Describe>
-int ask(args& a, daemon_request request, std::ostream& out, std::ostream& err, Describe describe) {
-    const bool json = a.take_flag("json");
-    a.expect_empty();
-    const auto answer = call_daemon(request);
-    const described d = describe(answer);
-    if (json) {
-        fmt::print(out, "{}\n", answer.body);
-    } else {
-        fmt::print(d.exit_code == exit_ok ? out : err, "{}", d.text);
-    }
-    return d.exit_code;
-}
-
 }  // namespace
 
 int cancel_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err) {
@@ -81,11 +67,12 @@ int cancel_command(args& a, const std::string& socket, std::ostream& out, std::o
         return exit_ok;
     }
     const auto id = required_id(a, "cancel");
-    return ask(a,
-               {.socket = socket, .method = "DELETE", .target = "/v1/notifications/" + path_segment(id)},
-               out,
-               err,
-               describe_cancel);
+    return ask_daemon(
+        a,
+        {.socket = socket, .method = "DELETE", .target = "/v1/notifications/" + path_segment(id)},
+        out,
+        err,
+        describe_cancel);
 }
 
 int details_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err) {
@@ -94,11 +81,11 @@ int details_command(args& a, const std::string& socket, std::ostream& out, std::
         return exit_ok;
     }
     const auto id = required_id(a, "details");
-    return ask(a,
-               {.socket = socket, .target = "/v1/notifications/" + path_segment(id) + "/details"},
-               out,
-               err,
-               describe_details);
+    return ask_daemon(a,
+                      {.socket = socket, .target = "/v1/notifications/" + path_segment(id) + "/details"},
+                      out,
+                      err,
+                      describe_details);
 }
 
 int dead_letters_command(args& a, const std::string& socket, std::ostream& out, std::ostream& err) {
@@ -120,11 +107,11 @@ int dead_letters_command(args& a, const std::string& socket, std::ostream& out, 
         if (const auto after = a.take("after")) {
             target += sep + "after=" + path_segment(*after);
         }
-        return ask(a, {.socket = socket, .target = target}, out, err, describe_dead_letters);
+        return ask_daemon(a, {.socket = socket, .target = target}, out, err, describe_dead_letters);
     }
     if (*action == "requeue") {
         const auto id = required_id(a, "dead-letters requeue");
-        return ask(
+        return ask_daemon(
             a,
             {.socket = socket,
              .method = "POST",
@@ -141,18 +128,18 @@ int dead_letters_command(args& a, const std::string& socket, std::ostream& out, 
             });
     }
     if (*action == "purge") {
-        return ask(a,
-                   {.socket = socket, .method = "DELETE", .target = "/v1/dead-letters"},
-                   out,
-                   err,
-                   [](const daemon_answer& answer) {
-                       if (answer.status == 200) {
-                           return described{"dead letters purged\n", exit_ok};
-                       }
-                       auto d = describe_error(answer);
-                       d.exit_code = exit_failed;
-                       return d;
-                   });
+        return ask_daemon(a,
+                          {.socket = socket, .method = "DELETE", .target = "/v1/dead-letters"},
+                          out,
+                          err,
+                          [](const daemon_answer& answer) {
+                              if (answer.status == 200) {
+                                  return described{"dead letters purged\n", exit_ok};
+                              }
+                              auto d = describe_error(answer);
+                              d.exit_code = exit_failed;
+                              return d;
+                          });
     }
     throw usage_error(fmt::format("dead-letters takes list, requeue ID or purge, not '{}'", *action));
 }
