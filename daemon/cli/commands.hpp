@@ -26,6 +26,9 @@ std::string read_batch(const std::string& source);
 /// `--header NAME:VALUE` (spaces after the colon dropped). @throws usage_error
 header parse_header(const std::string& text);
 
+/// An id percent-encoded for a request path (Boost.URL: everything but RFC 3986's unreserved).
+std::string path_segment(const std::string& id);
+
 /// Common to the commands that ask nhpushd one thing: sends `request`; with --json prints the answer
 /// as it came, otherwise what `describe` makes of it; returns describe's exit code.
 int ask_daemon(args& a,

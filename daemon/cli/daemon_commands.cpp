@@ -4,6 +4,9 @@
 #include "cli/daemon_answers.hpp"
 #include "cli/daemon_client.hpp"
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
 #include <fmt/ostream.h>
 
 #include <cctype>
@@ -33,20 +36,11 @@ whose sends all fail authentication.
 exit codes: 0 healthy, 1 unhealthy, 2 bad command line, 3 nhpushd unreachable
 )TXT";
 
-bool unreserved(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-/// Percent-encodes an id for the request path.
-std::string path_segment(const std::string& id) {
-    std::string out;
-    for (const char c : id) {
-        out += unreserved(c) ? std::string(1, c) : fmt::format("%{:02X}", static_cast<unsigned char>(c));
-    }
-    return out;
-}
-
 }  // namespace
+
+std::string path_segment(const std::string& id) {
+    return boost::urls::encode(id, boost::urls::unreserved_chars);
+}
 
 int ask_daemon(args& a,
                const daemon_request& request,

@@ -39,18 +39,6 @@ the spool directory's dead-letters.jsonl (needs [spool] dir in nhpushd's config)
 exit codes: 0 ok, 1 failed, 2 bad command line, 3 nhpushd unreachable
 )TXT";
 
-bool unreserved(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-std::string path_segment(const std::string& id) {
-    std::string out;
-    for (const char c : id) {
-        out += unreserved(c) ? std::string(1, c) : fmt::format("%{:02X}", static_cast<unsigned char>(c));
-    }
-    return out;
-}
-
 std::string required_id(args& a, std::string_view command) {
     const auto id = a.take_positional();
     if (!id || id->empty()) {
