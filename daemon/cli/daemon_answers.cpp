@@ -246,11 +246,19 @@ described describe_health(const daemon_answer& answer) {
     return {text, exit_failed};
 }
 
+/// An error answer to a request that acts on the hub's behalf (cancel, details): always exit_failed,
+/// whether the daemon or the hub refused.
+namespace {
+described describe_failure(const daemon_answer& answer) {
+    auto d = describe_error(answer);
+    d.exit_code = exit_failed;
+    return d;
+}
+}  // namespace
+
 described describe_cancel(const daemon_answer& answer) {
     if (answer.status != 200) {
-        auto d = describe_error(answer);
-        d.exit_code = exit_failed;
-        return d;
+        return describe_failure(answer);
     }
     const auto d = parse(answer.body);
     const auto where =
@@ -263,9 +271,7 @@ described describe_cancel(const daemon_answer& answer) {
 
 described describe_details(const daemon_answer& answer) {
     if (answer.status != 200) {
-        auto d = describe_error(answer);
-        d.exit_code = exit_failed;
-        return d;
+        return describe_failure(answer);
     }
     const auto d = parse(answer.body);
     auto text = fmt::format("{}: {} at hub {} (notification id {})\n",
