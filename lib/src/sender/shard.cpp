@@ -152,18 +152,23 @@ std::optional<work_item> shard::try_take() {
 }
 
 void shard::drop_cancelled() {
-    const auto cancelled = [](const work_item& i) { return i.cancel != nullptr && i.cancel->cancelled(); };
+    finish_queued_if([](const work_item& i) { return i.cancel != nullptr && i.cancel->cancelled(); },
+                     errc::cancelled);
+}
+
+template <class Predicate>
+void shard::finish_queued_if(Predicate matches, errc why) {
     for (auto it = ready_.begin(); it != ready_.end();) {
-        if (cancelled(*it)) {
-            finish(*it, make_error_code(errc::cancelled));
+        if (matches(*it)) {
+            finish(*it, make_error_code(why));
             it = ready_.erase(it);
         } else {
             ++it;
         }
     }
     for (auto it = delayed_.begin(); it != delayed_.end();) {
-        if (cancelled(it->second)) {
-            finish(it->second, make_error_code(errc::cancelled));
+        if (matches(it->second)) {
+            finish(it->second, make_error_code(why));
             it = delayed_.erase(it);
         } else {
             ++it;
@@ -264,25 +269,7 @@ asio::awaitable<void> shard::sweep_deadlines() {
             break;
         }
         const auto now = steady::now();
-        const auto expired = [now](const work_item& i) { return i.deadline <= now; };
-        for (auto it = ready_.begin(); it != ready_.end();) {
-            if (expired(*it)) {
-                finish(*it, make_error_code(errc::deadline_expired));
-                it = ready_.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        for (auto it = delayed_.begin(); it != delayed_.end();) {
-            if (expired(it->second)) {
-                finish(it->second, make_error_code(errc::deadline_expired));
-                it = delayed_.erase(it);
-            } else {
-                ++it;
-            }
-        }
-        update_oldest();
-        publish_outstanding();
+        finish_queued_if([now](const work_item& i) { return i.deadline <= now; }, errc::deadline_expired);
     }
 }
 

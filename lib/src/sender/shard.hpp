@@ -51,6 +51,9 @@ public:
     std::optional<work_item> try_take();
     /// Completes every queued item whose caller cancelled it (errc::cancelled).
     void drop_cancelled();
+    /// Finishes with `why` every queued or delayed item that `matches`.
+    template <class Predicate>
+    void finish_queued_if(Predicate matches, errc why);
     bool has_ready() const noexcept { return !ready_.empty(); }
     /// Waits until work is ready, `until`, a wake() of `c`, or the shard closes.
     boost::asio::awaitable<void> wait_for_work(hub_connection& c, steady::time_point until);
