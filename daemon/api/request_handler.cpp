@@ -212,43 +212,57 @@ response_data request_handler::sync_failed(const boost::system::error_code& ec) 
 
 request_handler::outcome request_handler::submit_batch(std::string& body) {
     batch_answer answer;
-    std::uint64_t ticket = 0;  // the last line's: one sync covers the whole batch
-    // Each line is queued as soon as it is parsed: memory does not grow with the number of lines.
+    std::uint64_t ticket = 0;  // the last group's: one sync covers the whole batch
+    // Lines are submitted in groups (one spool write each): memory does not grow with the body.
+    std::vector<std::pair<std::size_t, submission>> group;
     const auto on_line = [&](std::size_t line, std::variant<submission, api_error>& parsed) {
         if (auto* e = std::get_if<api_error>(&parsed)) {
             services_.counters.count_error(e->code);
             answer.reject(line, std::move(*e));
-        } else {
-            submit_line(answer, line, std::get<submission>(parsed), ticket);
+            return;
+        }
+        group.emplace_back(line, std::move(std::get<submission>(parsed)));
+        if (group.size() == lines_per_group) {
+            submit_group(answer, group, ticket);
         }
     };
     parser_->parse_ndjson_lines(body, std::chrono::system_clock::now(), on_line);
+    submit_group(answer, group, ticket);
     return after_sync(ticket, json(202, answer.finish()));
 }
 
-void request_handler::submit_line(batch_answer& answer,
-                                  std::size_t line,
-                                  submission& s,
-                                  std::uint64_t& ticket) {
-    auto* slot = live_->find(s.hub);
-    auto id = s.client_id.empty() ? services_.ids.next() : std::move(s.client_id);
-    hubs::submit_refusal refusal;
-    const auto ec =
-        services_.dispatcher.submit({*slot, id, std::move(s.notification), s.text}, &refusal, &ticket);
-    if (!ec) {
-        answer.accept(line, id);
-        return;
+void request_handler::submit_group(batch_answer& answer,
+                                   std::vector<std::pair<std::size_t, submission>>& group,
+                                   std::uint64_t& ticket) {
+    std::vector<hubs::dispatch_request> requests;
+    requests.reserve(group.size());
+    for (auto& [line, s] : group) {
+        auto id = s.client_id.empty() ? services_.ids.next() : std::move(s.client_id);
+        requests.push_back({*live_->find(s.hub), std::move(id), std::move(s.notification), s.text});
     }
-    auto error = ec == hubs::dispatch_errc::duplicate_id
-                     ? api_error{api_errc::duplicate_id, duplicate_message(id, refusal.existing), "id"}
-                 : ec == hubs::dispatch_errc::spool_unavailable
-                     ? api_error{api_errc::spool_unavailable,
-                                 fmt::format("the spool cannot be written ({}): this line was not accepted",
-                                             refusal.spool_error),
-                                 ""}
-                     : refusal_error(*slot, ec, refusal.result);
-    services_.counters.count_error(error.code);
-    answer.reject(line, std::move(error));
+    std::vector<hubs::submit_refusal> refusals(requests.size());
+    const auto errors = services_.dispatcher.submit_all(requests, refusals, &ticket);
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        const auto line = group[i].first;
+        const auto& ec = errors[i];
+        const auto& id = requests[i].id;
+        if (!ec) {
+            answer.accept(line, id);
+            continue;
+        }
+        auto error =
+            ec == hubs::dispatch_errc::duplicate_id
+                ? api_error{api_errc::duplicate_id, duplicate_message(id, refusals[i].existing), "id"}
+            : ec == hubs::dispatch_errc::spool_unavailable
+                ? api_error{api_errc::spool_unavailable,
+                            fmt::format("the spool cannot be written ({}): this line was not accepted",
+                                        refusals[i].spool_error),
+                            ""}
+                : refusal_error(requests[i].slot, ec, refusals[i].result);
+        services_.counters.count_error(error.code);
+        answer.reject(line, std::move(error));
+    }
+    group.clear();
 }
 
 response_data request_handler::duplicate(std::string_view id, const hubs::result_record& existing) {

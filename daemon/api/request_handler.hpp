@@ -135,7 +135,11 @@ private:
     outcome submit(request_view request, bool wait);
     outcome submit_one(std::string& body, bool wait);
     outcome submit_batch(std::string& body);
-    void submit_line(batch_answer& answer, std::size_t line, submission& s, std::uint64_t& ticket);
+    /// Submits a group of an NDJSON batch's lines at once (one spool write) and answers each.
+    void submit_group(batch_answer& answer,
+                      std::vector<std::pair<std::size_t, submission>>& group,
+                      std::uint64_t& ticket);
+    static constexpr std::size_t lines_per_group = 128;
     /// `answer` now, or after the spool's sync of `ticket` when the spool syncs before answering.
     outcome after_sync(std::uint64_t ticket, response_data answer);
     response_data spool_unavailable(const std::string& why);

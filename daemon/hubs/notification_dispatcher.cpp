@@ -60,62 +60,80 @@ bool notification_dispatcher::refusing() noexcept {
 boost::system::error_code notification_dispatcher::submit(dispatch_request request,
                                                           submit_refusal* refusal,
                                                           std::uint64_t* ticket) {
-    if (spool_ == nullptr) {
-        return submit_in_memory(request, refusal);
-    }
-    spool::handoff h;
-    spool::admission admitted;
-    if (auto ec = spool_in(request.slot, request.id, request.text, false, refusal, h, admitted)) {
-        return ec;
-    }
-    if (ticket != nullptr) {
-        *ticket = admitted.ticket;
-    }
-    if (admitted.send_now) {
-        send_handoff(request.slot, std::move(h), std::move(request.n));
-    }
-    return {};
+    submit_refusal ignored;
+    return submit_all(std::span(&request, 1), std::span(refusal != nullptr ? refusal : &ignored, 1), ticket)
+        .front();
 }
 
-boost::system::error_code notification_dispatcher::spool_in(hub_slot& slot,
-                                                            const std::string& id,
-                                                            std::string_view text,
-                                                            bool send_now,
-                                                            submit_refusal* refusal,
-                                                            spool::handoff& h,
-                                                            spool::admission& admitted) {
-    if (auto existing = results_.claim(id, slot.name)) {
-        if (refusal != nullptr) {
-            refusal->existing = std::move(*existing);
+std::vector<boost::system::error_code> notification_dispatcher::submit_all(
+    std::span<dispatch_request> requests, std::span<submit_refusal> refusals, std::uint64_t* ticket) {
+    std::vector<boost::system::error_code> out(requests.size());
+    if (spool_ == nullptr) {
+        for (std::size_t i = 0; i < requests.size(); ++i) {
+            out[i] = submit_in_memory(requests[i], &refusals[i]);
         }
-        return dispatch_errc::duplicate_id;
+        return out;
     }
+    auto spooled = spool_in(requests, false, refusals);
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        out[i] = spooled[i].error;
+        if (spooled[i].error) {
+            continue;
+        }
+        if (ticket != nullptr) {
+            *ticket = spooled[i].admission.ticket;
+        }
+        if (spooled[i].admission.send_now) {
+            send_handoff(requests[i].slot, std::move(spooled[i].handoff), std::move(requests[i].n));
+        }
+    }
+    return out;
+}
+
+std::vector<notification_dispatcher::spooled> notification_dispatcher::spool_in(
+    std::span<dispatch_request> requests, bool send_now, std::span<submit_refusal> refusals) {
+    std::vector<spooled> out(requests.size());
+    std::vector<spool::intake> intakes;
+    std::vector<std::size_t> claimed;
     const auto now = system_clock::now();
-    h.record = {.id = id,
-                .hub = slot.name,
-                .accepted_at_ms = unix_ms(now),
-                .deadline_ms = unix_ms(now + slot.config.client.notification_deadline),
-                .submission = std::string(text)};
-    try {
-        admitted = spool_->accept(h.record, send_now, slot.config.client.queue_capacity);
-    } catch (const std::exception& e) {
-        results_.forget(id);
-        if (refusal != nullptr) {
-            refusal->spool_error = e.what();
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+        auto& r = requests[i];
+        // Only the first claim may wait for another's pending claim of its id: waiting while
+        // holding claims could deadlock with a session that waits for one of ours.
+        if (auto existing = results_.claim(r.id, r.slot.name, claimed.empty())) {
+            refusals[i].existing = std::move(*existing);
+            out[i].error = dispatch_errc::duplicate_id;
+            continue;
         }
-        return dispatch_errc::spool_unavailable;
+        out[i].handoff.record = {.id = r.id,
+                                 .hub = r.slot.name,
+                                 .accepted_at_ms = unix_ms(now),
+                                 .deadline_ms = unix_ms(now + r.slot.config.client.notification_deadline),
+                                 .submission = std::string(r.text)};
+        claimed.push_back(i);
+        intakes.push_back({&out[i].handoff.record, send_now, r.slot.config.client.queue_capacity});
     }
-    if (admitted.full) {
-        // queue_capacity bounds what waits on disk as it bounds the queue in memory.
-        results_.forget(id);
-        if (refusal != nullptr) {
-            refusal->result.error = make_error_code(errc::queue_full);
+    const auto admitted = spool_->accept(intakes);
+    for (std::size_t k = 0; k < claimed.size(); ++k) {
+        const auto i = claimed[k];
+        auto& s = out[i];
+        s.admission = admitted[k];
+        if (s.admission.accepted()) {
+            s.handoff.segment = s.admission.segment;
+            results_.confirm(requests[i].id);
+            continue;
         }
-        return errc::queue_full;
+        results_.forget(requests[i].id);
+        if (s.admission.full()) {
+            // queue_capacity bounds what waits on disk as it bounds the queue in memory.
+            refusals[i].result.error = make_error_code(errc::queue_full);
+            s.error = errc::queue_full;
+        } else {
+            refusals[i].spool_error = s.admission.problem;
+            s.error = dispatch_errc::spool_unavailable;
+        }
     }
-    h.segment = admitted.segment;
-    results_.confirm(id);
-    return {};
+    return out;
 }
 
 void notification_dispatcher::send_handoff(hub_slot& slot,

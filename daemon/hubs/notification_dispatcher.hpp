@@ -19,6 +19,7 @@
 #include <atomic>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <type_traits>
 
@@ -118,6 +119,15 @@ public:
                                      submit_refusal* refusal = nullptr,
                                      std::uint64_t* ticket = nullptr);
 
+    /**
+     * @brief submit() for each of `requests` (an NDJSON batch's lines), with its refusal in
+     * `refusals` (as many). With a spool they are written in one write per hub; `ticket` receives
+     * the ticket that covers them all.
+     */
+    std::vector<boost::system::error_code> submit_all(std::span<dispatch_request> requests,
+                                                      std::span<submit_refusal> refusals,
+                                                      std::uint64_t* ticket = nullptr);
+
     /// The old form, without the JSON text (no spool).
     boost::system::error_code submit(hub_slot& slot,
                                      const std::string& id,
@@ -212,9 +222,9 @@ private:
     void submit_spooled_and_wait(
         hub_slot& slot, std::string id, notification n, std::string_view text, Handler handler) {
         submit_refusal refusal;
-        spool::handoff h;
-        spool::admission admitted;
-        if (auto ec = spool_in(slot, id, text, true, &refusal, h, admitted)) {
+        dispatch_request request{slot, std::move(id), {}, text};
+        auto spooled = std::move(spool_in(std::span(&request, 1), true, std::span(&refusal, 1)).front());
+        if (auto ec = spooled.error) {
             if (ec == make_error_code(dispatch_errc::spool_unavailable)) {
                 refusal.result.error_detail = std::move(refusal.spool_error);
             }
@@ -222,7 +232,7 @@ private:
         }
         // send_now: a waiting client's notification is always handed over at once.
         send_handoff(slot,
-                     std::move(h),
+                     std::move(spooled.handoff),
                      std::move(n),
                      [handler = std::move(handler)](
                          boost::system::error_code ec, send_result r, bool at_once) mutable {
@@ -230,15 +240,18 @@ private:
                      });
     }
 
-    /// Claims the id and spools the submission into `h`; `admitted` says whether to send it now.
-    /// @returns duplicate_id or spool_unavailable (and why, in `refusal`), or empty.
-    boost::system::error_code spool_in(hub_slot& slot,
-                                       const std::string& id,
-                                       std::string_view text,
-                                       bool send_now,
-                                       submit_refusal* refusal,
-                                       spool::handoff& h,
-                                       spool::admission& admitted);
+    /// One submission's way into the spool: refused (`error`), or its record and admission.
+    struct spooled {
+        boost::system::error_code error;  ///< duplicate_id, queue_full or spool_unavailable
+        spool::handoff handoff;
+        spool::admission admission;
+    };
+
+    /// Claims the ids and spools the submissions (one write per hub); why each refused one was
+    /// refused goes to `refusals` (as many as `requests`). The caller sends those to send now.
+    std::vector<spooled> spool_in(std::span<dispatch_request> requests,
+                                  bool send_now,
+                                  std::span<submit_refusal> refusals);
 
     /// Sends a spooled notification; `then(ec, result)` runs after the spool and the table have its
     /// final result (not for a refusal at once, which the spool keeps).

@@ -179,7 +179,9 @@ std::string recent_results::hub_name(std::uint32_t index) const {
     return index < hub_names_.size() ? hub_names_[index] : std::string();
 }
 
-std::optional<result_record> recent_results::claim(std::string_view id, std::string_view hub) {
+std::optional<result_record> recent_results::claim(std::string_view id,
+                                                   std::string_view hub,
+                                                   bool wait_for_pending) {
     if (capacity_.load(std::memory_order_relaxed) == 0) {
         return std::nullopt;
     }
@@ -200,7 +202,7 @@ std::optional<result_record> recent_results::claim(std::string_view id, std::str
             return std::nullopt;
         }
         const auto& e = it->second;
-        if (!e.pending) {
+        if (!e.pending || !wait_for_pending) {
             return e.finished ? *e.finished : result_record{.hub = e.hub};
         }
         s.settled.wait(lock);

@@ -78,8 +78,13 @@ public:
      * id whose claim is pending waits for that (a moment: the hand-over to the queue never blocks), so
      * nobody is told "already queued" about a notification that is then refused. With capacity 0
      * every claim succeeds.
+     * `wait_for_pending` false: a pending claim is taken as the holder (queued on its hub) instead of
+     * waited for; a caller that holds claims of its own must not wait (two of them could wait on
+     * each other).
      */
-    std::optional<result_record> claim(std::string_view id, std::string_view hub);
+    std::optional<result_record> claim(std::string_view id,
+                                       std::string_view hub,
+                                       bool wait_for_pending = true);
 
     /** @brief Settles a pending claim of `id`: the notification was queued. */
     void confirm(std::string_view id);

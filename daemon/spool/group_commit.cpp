@@ -6,12 +6,15 @@ namespace nhpush::spool {
 
 group_commit::group_commit(fsync_mode mode,
                            std::chrono::milliseconds interval,
+                           std::chrono::milliseconds flush_delay,
+                           std::function<void()> flush,
                            std::function<std::vector<std::shared_ptr<segment_file>>()> files)
-    : mode_(mode), interval_(interval), files_(std::move(files)) {
-    if (mode_ != fsync_mode::never) {
-        thread_ = std::thread([this] { run(); });
-    }
-}
+    : mode_(mode)
+    , interval_(interval)
+    , flush_delay_(flush_delay)
+    , flush_(std::move(flush))
+    , files_(std::move(files))
+    , thread_([this] { run(); }) {}
 
 group_commit::~group_commit() {
     {
@@ -50,6 +53,7 @@ boost::system::error_code group_commit::sync_files() {
 }
 
 void group_commit::sync_now() {
+    flush_();
     const auto target = appended_.load(std::memory_order_acquire);
     for (const auto& file : files_()) {
         file->sync();
@@ -58,17 +62,46 @@ void group_commit::sync_now() {
     synced_ = std::max(synced_, target);
 }
 
+bool group_commit::sync_due(std::chrono::steady_clock::time_point next_sync) const {
+    switch (mode_) {
+        case fsync_mode::always:
+            return !waiters_.empty();
+        case fsync_mode::interval:
+            return std::chrono::steady_clock::now() >= next_sync;
+        case fsync_mode::never:
+            break;
+    }
+    return false;
+}
+
 void group_commit::run() {
     std::unique_lock lock(mutex_);
+    auto next_sync = std::chrono::steady_clock::now() + interval_;
+    const auto woken = [&] { return stopping_ || flush_wanted_.load() || sync_due(next_sync); };
     while (!stopping_) {
-        if (mode_ == fsync_mode::always) {
-            wake_.wait(lock, [&] { return stopping_ || !waiters_.empty(); });
+        if (mode_ == fsync_mode::interval) {
+            wake_.wait_until(lock, next_sync, woken);
         } else {
-            wake_.wait_for(lock, interval_, [&] { return stopping_; });
+            wake_.wait(lock, woken);
         }
+        if (stopping_) {
+            break;
+        }
+        if (!sync_due(next_sync)) {
+            // Final records only: let more gather first (one write for many), unless a sync is due.
+            wake_.wait_for(lock, flush_delay_, [&] { return stopping_ || sync_due(next_sync); });
+            flush_wanted_.store(false);
+            lock.unlock();
+            flush_();
+            lock.lock();
+            continue;
+        }
+        flush_wanted_.store(false);
+        next_sync = std::chrono::steady_clock::now() + interval_;
         // Every append that finished before this load is covered by the sync below.
         const auto target = appended_.load(std::memory_order_acquire);
         lock.unlock();
+        flush_();
         const auto ec = sync_files();
         lock.lock();
         if (!ec) {
@@ -93,10 +126,11 @@ void group_commit::run() {
         }
         lock.lock();
     }
-    // Stopping: one last sync for whoever still waits.
+    // Stopping: write what waits, and one last sync for whoever still waits.
     auto left = std::move(waiters_);
     lock.unlock();
-    const auto ec = sync_files();
+    flush_();
+    const auto ec = mode_ == fsync_mode::never ? boost::system::error_code{} : sync_files();
     for (auto& w : left) {
         std::move(w.second)(ec);
     }

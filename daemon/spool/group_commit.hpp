@@ -24,21 +24,34 @@
 namespace nhpush::spool {
 
 /**
- * @brief A thread that syncs the spool's active segments: in `always` mode as soon as someone waits
- * (every waiter that arrived meanwhile shares the next sync), in `interval` mode on a period.
+ * @brief A thread that writes and syncs the spool: it writes the final records waiting in memory
+ * (`flush`) a few milliseconds after request_flush(), and syncs the active segments (`files`) in
+ * `always` mode as soon as someone waits (every waiter that arrived meanwhile shares the next
+ * sync), in `interval` mode on a period, in `never` mode not at all.
  *
  * Appenders take a ticket (note_append) after their write; async_wait_durable(ticket) completes once
  * a sync started after that write has finished. Thread-safe.
  */
 class group_commit {
 public:
-    /// `files` returns the segment files to sync now (the hubs' active segments).
+    /// `flush` writes what waits in memory; `files` returns the segment files to sync now (the
+    /// hubs' active segments). Neither may throw.
     group_commit(fsync_mode mode,
                  std::chrono::milliseconds interval,
+                 std::chrono::milliseconds flush_delay,
+                 std::function<void()> flush,
                  std::function<std::vector<std::shared_ptr<segment_file>>()> files);
     ~group_commit();
     group_commit(const group_commit&) = delete;
     group_commit& operator=(const group_commit&) = delete;
+
+    /// Something waits in memory to be written: flush() runs within flush_delay.
+    void request_flush() {
+        if (!flush_wanted_.exchange(true, std::memory_order_acq_rel)) {
+            std::lock_guard lock(mutex_);  // so the thread cannot miss the wake between test and wait
+            wake_.notify_one();
+        }
+    }
 
     /// Call after each successful write; @returns its ticket.
     std::uint64_t note_append() noexcept { return appended_.fetch_add(1, std::memory_order_acq_rel) + 1; }
@@ -70,9 +83,14 @@ private:
     void run();
     boost::system::error_code sync_files();
 
+    bool sync_due(std::chrono::steady_clock::time_point next_sync) const;
+
     fsync_mode mode_;
     std::chrono::milliseconds interval_;
+    std::chrono::milliseconds flush_delay_;
+    std::function<void()> flush_;
     std::function<std::vector<std::shared_ptr<segment_file>>()> files_;
+    std::atomic<bool> flush_wanted_{false};
     std::atomic<std::uint64_t> appended_{0};
     mutable std::mutex mutex_;
     std::condition_variable wake_;

@@ -57,6 +57,10 @@ struct spool::hub_log {
     std::unordered_set<std::string> finished_ids;  // recovered finals the cursor skips
     std::unordered_set<std::string> handed_ahead;  // sent before the cursor reached them
     std::vector<handoff> handed_back;              // refused by a full queue: sent again first
+    std::string unwritten;                         // final records not written yet (framed)
+    // Their notifications still hold their places in the window: at most memory_window are ever
+    // handed over without a final record on disk, the bound on what a crash sends twice.
+    std::size_t finals_unwritten = 0;
 
     bool caught_up() const noexcept { return cursor >= log.end() && handed_back.empty(); }
 
@@ -79,7 +83,12 @@ struct spool::hub_log {
 
 spool::spool(spool_config config)
     : config_(std::move(config))
-    , commit_(config_.fsync, config_.fsync_interval, [this] { return active_files(); }) {
+    , commit_(
+          config_.fsync,
+          config_.fsync_interval,
+          flush_delay,
+          [this] { write_finals(); },
+          [this] { return active_files(); }) {
     std::error_code ec;
     fs::create_directories(fs::path(config_.dir) / "hubs", ec);
     if (ec) {
@@ -178,43 +187,106 @@ void spool::start(send_function send) {
 }
 
 admission spool::accept(const accepted_record& r, bool send_now, std::size_t capacity) {
-    std::string framed;
-    encode(r, framed);
-    auto& h = log_of(r.hub);
-    admission a;
-    {
-        std::lock_guard lock(h.mutex);
-        if (h.outstanding >= capacity) {
-            a.full = true;
-            return a;
+    const intake one{&r, send_now, capacity};
+    return std::move(accept(std::span(&one, 1)).front());
+}
+
+std::vector<admission> spool::accept(std::span<const intake> batch) {
+    std::vector<admission> out(batch.size());
+    std::vector<bool> taken(batch.size(), false);
+    std::vector<std::size_t> which;
+    // One write per hub: the batch's notifications of each hub, in their order.
+    for (std::size_t first = 0; first < batch.size(); ++first) {
+        if (taken[first]) {
+            continue;
         }
-        const bool caught_up = h.caught_up();
-        position at;
-        try {
-            at = h.log.append(framed);
-        } catch (const std::system_error& e) {
-            set_problem(e.what());
-            throw;
+        which.clear();
+        for (std::size_t i = first; i < batch.size(); ++i) {
+            if (!taken[i] && batch[i].record->hub == batch[first].record->hub) {
+                which.push_back(i);
+                taken[i] = true;
+            }
         }
+        accept_into(log_of(batch[first].record->hub), batch, which, out);
+    }
+    return out;
+}
+
+void spool::accept_into(hub_log& h,
+                        std::span<const intake> batch,
+                        std::span<const std::size_t> which,
+                        std::vector<admission>& out) {
+    std::vector<std::string> framed(which.size());
+    for (std::size_t k = 0; k < which.size(); ++k) {
+        encode(*batch[which[k]].record, framed[k]);  // outside the lock
+    }
+    std::unique_lock lock(h.mutex);
+    const auto finals_bytes = h.unwritten.size();
+    std::vector<std::size_t> admitted;  // indexes into `which`
+    for (std::size_t k = 0; k < which.size(); ++k) {
+        if (h.outstanding + admitted.size() >= batch[which[k]].capacity) {
+            out[which[k]].outcome = admission::verdict::full;
+        } else {
+            admitted.push_back(k);
+            h.unwritten += framed[k];
+        }
+    }
+    if (admitted.empty()) {
+        return;
+    }
+    position at;
+    try {
+        at = write_unwritten(h, finals_bytes);
+    } catch (const std::system_error& e) {
+        h.unwritten.resize(finals_bytes);  // the finals stay for the next write
+        lock.unlock();
+        set_problem(e.what());
+        for (const auto k : admitted) {
+            out[which[k]] = {.outcome = admission::verdict::unwritable, .problem = e.what()};
+        }
+        return;
+    }
+    const auto ticket = commit_.note_append();
+    position record_at{at.segment, at.offset + finals_bytes};
+    for (const auto k : admitted) {
+        const auto& in = batch[which[k]];
+        auto& a = out[which[k]];
         a.segment = at.segment;
+        a.ticket = ticket;
         ++h.counts[at.segment].accepted;
         ++h.outstanding;
-        if (caught_up && h.in_window < config_.memory_window && !stopped_) {
+        const position next{record_at.segment, record_at.offset + framed[k].size()};
+        if (h.cursor == record_at && h.handed_back.empty() && h.in_window < config_.memory_window &&
+            !stopped_) {
+            // Nothing waits before it and the window has room: sent now, never read back.
             a.send_now = true;
-            h.cursor = h.log.end();
+            h.cursor = next;
             ++h.in_window;
-        } else if (send_now) {
+        } else if (in.send_now) {
             // A waiting client: sent at once, and skipped when the cursor reaches it.
             a.send_now = true;
-            h.handed_ahead.insert(r.id);
+            h.handed_ahead.insert(in.record->id);
             ++h.in_window;
         }
-        a.ticket = commit_.note_append();
+        record_at = next;
     }
-    if (has_problem_.load(std::memory_order_relaxed)) {
-        set_problem({});  // written again: the disk is back
+    auto freed = pump(h);  // the finals written freed places for what waits on disk
+    lock.unlock();
+    wrote();
+    deliver(std::move(freed));
+}
+
+position spool::write_unwritten(hub_log& h, std::size_t finals_bytes) {
+    const bool cursor_at_end = h.cursor >= h.log.end();
+    const auto at = h.log.append(h.unwritten);
+    h.unwritten.clear();
+    h.in_window -= std::min(h.in_window, h.finals_unwritten);
+    h.finals_unwritten = 0;
+    if (cursor_at_end) {
+        // The cursor moves past the final records: they are never read back to be skipped.
+        h.cursor = {at.segment, at.offset + finals_bytes};
     }
-    return a;
+    return at;
 }
 
 void spool::finished(const final_record& r, bool recorded) {
@@ -224,22 +296,66 @@ void spool::finished(const final_record& r, bool recorded) {
         encode(r, framed);
     }
     std::unique_lock lock(h.mutex);
-    h.in_window -= h.in_window > 0 ? 1 : 0;
     if (!recorded) {
+        h.in_window -= h.in_window > 0 ? 1 : 0;
         return;  // a stop cut it short: it stays unfinished, for the next start
     }
     h.outstanding -= h.outstanding > 0 ? 1 : 0;
-    try {
-        h.log.append(framed);
-        ++h.counts[r.segment].finished;
-        h.drop_finished_prefix();
-    } catch (const std::system_error& e) {
-        // Without its final record it is sent again after a restart: a duplicate, never a loss.
-        set_problem(e.what());
+    ++h.counts[r.segment].finished;
+    const bool first_waiting = h.unwritten.empty();
+    h.unwritten += framed;
+    ++h.finals_unwritten;
+    std::string problem;
+    if (h.unwritten.size() >= flush_bytes) {
+        try {
+            write_unwritten(h, h.unwritten.size());
+        } catch (const std::system_error& e) {
+            // Kept for the next write. Lost with the process, it is sent again after a restart: a
+            // duplicate, never a loss.
+            problem = e.what();
+        }
     }
+    h.drop_finished_prefix();
     auto batch = pump(h);
     lock.unlock();
+    if (!problem.empty()) {
+        set_problem(std::move(problem));
+    } else if (first_waiting) {
+        commit_.request_flush();
+    }
     deliver(std::move(batch));
+}
+
+void spool::write_finals() {
+    std::vector<hub_log*> logs;
+    {
+        std::lock_guard lock(hubs_mutex_);
+        for (auto& [name, h] : hubs_) {
+            logs.push_back(h.get());
+        }
+    }
+    for (auto* h : logs) {
+        std::unique_lock lock(h->mutex);
+        if (h->unwritten.empty()) {
+            continue;
+        }
+        try {
+            write_unwritten(*h, h->unwritten.size());
+            auto freed = pump(*h);
+            lock.unlock();
+            wrote();
+            deliver(std::move(freed));
+        } catch (const std::system_error& e) {
+            lock.unlock();
+            set_problem(e.what());
+        }
+    }
+}
+
+void spool::wrote() {
+    if (has_problem_.load(std::memory_order_relaxed)) {
+        set_problem({});  // written again: the disk is back
+    }
 }
 
 void spool::hand_back(handoff&& h, bool resend_now) {
@@ -291,6 +407,7 @@ void spool::deliver(std::vector<handoff> batch) {
 
 void spool::stop() {
     stopped_ = true;
+    write_finals();
     try {
         commit_.sync_now();
     } catch (const std::system_error& e) {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -29,12 +30,28 @@ struct handoff {
     std::uint64_t segment = 0;
 };
 
+/** @brief A notification for accept(): its accepted record and its hub's limit. */
+struct intake {
+    const accepted_record* record = nullptr;
+    bool send_now = false;            ///< a client waits for its result: hand it over even beyond the window
+    std::size_t capacity = SIZE_MAX;  ///< refused when its hub has this many without a final result
+};
+
 /** @brief What accept() did with a notification. */
 struct admission {
-    bool full = false;  ///< refused: the hub has `capacity` notifications outstanding; nothing written
+    enum class verdict {
+        accepted,    ///< written
+        full,        ///< its hub has `capacity` notifications outstanding; nothing written
+        unwritable,  ///< the spool could not be written (why: `problem`); nothing accepted
+    };
+    verdict outcome = verdict::accepted;
+    std::string problem;
     std::uint64_t segment = 0;  ///< give it back with the final result
     std::uint64_t ticket = 0;   ///< for async_wait_durable
     bool send_now = false;      ///< the caller sends it; otherwise it waits on disk for room
+
+    bool accepted() const noexcept { return outcome == verdict::accepted; }
+    bool full() const noexcept { return outcome == verdict::full; }
 };
 
 /** @brief What recovery found, for the log and the metrics. */
@@ -76,11 +93,13 @@ public:
     void start(send_function send);
 
     /**
-     * @brief Appends `r`, unless its hub already has `capacity` notifications without a final result
-     * (then admission::full). `send_now` asks that the caller may send it at once even when the
-     * window is full (a client waiting for its result).
-     * @throws std::system_error when it cannot be written: nothing was accepted then.
+     * @brief Appends the notifications of `batch`, each unless its hub already has `capacity`
+     * notifications without a final result: one write per hub for the whole batch, which also
+     * carries the final records waiting to be written. Never throws: a failed write refuses the
+     * hub's notifications of the batch (admission::verdict::unwritable) and accepts none of them.
      */
+    std::vector<admission> accept(std::span<const intake> batch);
+    /// One notification: accept() of a batch of one.
     admission accept(const accepted_record& r, bool send_now, std::size_t capacity = SIZE_MAX);
 
     /// Completes as `void(error_code)` once `ticket`'s append is durable by the fsync mode.
@@ -93,6 +112,11 @@ public:
     /**
      * @brief The final result of a notification accept() or the cursor handed over. `recorded`
      * false (a stop cut it short) keeps it for the next start.
+     *
+     * Final records are written in batches: with the next accept() of their hub, or by the syncer
+     * thread within a few milliseconds (flush_delay), or at once past flush_bytes. The notification
+     * keeps its place in the window until then, so at most `memory_window` per hub are ever handed
+     * over without a final record written: the bound on what a crash sends twice.
      */
     void finished(const final_record& r, bool recorded);
 
@@ -121,8 +145,21 @@ public:
     };
     std::vector<hub_figures> figures() const;
 
+    /// Writes the final records waiting in memory (the syncer calls it; so do stop() and tests).
+    void write_finals();
+
+    /// How long the syncer lets final records gather before writing them.
+    static constexpr std::chrono::milliseconds flush_delay{2};
+    /// Final records waiting past this many bytes are written at once.
+    static constexpr std::size_t flush_bytes = 64 << 10;
+
 private:
     struct hub_log;
+    void accept_into(hub_log& h,
+                     std::span<const intake> batch,
+                     std::span<const std::size_t> which,
+                     std::vector<admission>& out);
+    position write_unwritten(hub_log& h, std::size_t finals_bytes);
     hub_log& log_of(std::string_view hub);
     std::vector<handoff> pump(hub_log& log);
     void deliver(std::vector<handoff> batch);
@@ -134,6 +171,7 @@ private:
     send_function send_;
     std::atomic<bool> stopped_{false};
     void set_problem(std::string problem);
+    void wrote();  // a write succeeded: clears the problem
 
     mutable std::mutex problem_mutex_;
     std::string problem_;

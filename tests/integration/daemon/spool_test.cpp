@@ -130,6 +130,46 @@ TEST(nhpushd_spool, every_202_survives_twenty_kill_9s_under_load) {
                 duplicates);
 }
 
+// Lines of a batch are spooled in groups, their ids claimed together: two sessions (on two threads)
+// sending the same ids in opposite orders must neither wait on each other's claims nor accept an id
+// twice.
+TEST(nhpushd_spool, batches_sharing_ids_in_opposite_orders_accept_each_id_once) {
+    spool_dir spool;
+    hubsim_process hub({.record = true});
+    nhpushd_process daemon(hub, {.tables_extra = spool_table(spool.path(), "interval")});
+    for (int round = 0; round < 20; ++round) {
+        std::vector<std::string> lines;
+        for (int i = 0; i < 50; ++i) {
+            lines.push_back(tracked_notification(fmt::format("shared-{}-{}", round, i)));
+        }
+        std::string forward;
+        std::string backward;
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            forward += lines[i] + "\n";
+            backward += lines[lines.size() - 1 - i] + "\n";
+        }
+        auto first = daemon.client();
+        auto second = daemon.client();
+        std::vector<std::string> accepted;
+        std::mutex mutex;
+        const auto send = [&](unix_http_client& client, const std::string& body) {
+            const auto answer = client.request("POST", "/v1/notifications", body, "application/x-ndjson");
+            ASSERT_EQ(answer.status, 202u) << answer.body;
+            const auto ids = accepted_ids(answer.body);
+            std::lock_guard lock(mutex);
+            accepted.insert(accepted.end(), ids.begin(), ids.end());
+        };
+        std::thread a([&] { send(first, forward); });
+        std::thread b([&] { send(second, backward); });
+        a.join();
+        b.join();
+        std::sort(accepted.begin(), accepted.end());
+        EXPECT_EQ(std::adjacent_find(accepted.begin(), accepted.end()), accepted.end())
+            << "round " << round << ": an id accepted twice";
+        EXPECT_EQ(accepted.size(), lines.size()) << "round " << round << ": every id accepted once";
+    }
+}
+
 TEST(nhpushd_spool, sigterm_keeps_what_it_did_not_send_for_the_next_start) {
     spool_dir spool;
     std::set<std::string> ids;

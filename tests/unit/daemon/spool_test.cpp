@@ -8,10 +8,16 @@
 
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <set>
+#include <thread>
 
 namespace nhpush::spool {
 namespace {
@@ -200,10 +206,13 @@ TEST(spool_window, beyond_the_window_notifications_wait_on_disk_and_come_back_in
     EXPECT_FALSE(admitted[2].send_now);
     EXPECT_TRUE(h.list.empty());
     s.finished(final_of("n0", admitted[0].segment), true);
+    EXPECT_TRUE(h.list.empty()) << "a place in the window is freed once the final record is written";
+    s.write_finals();
     ASSERT_EQ(h.list.size(), 1u);
     EXPECT_EQ(h.list[0].record, accepted("n2"));
     s.finished(final_of("n1", admitted[1].segment), true);
     s.finished(final_of("n2", h.list[0].segment), true);
+    s.write_finals();
     ASSERT_EQ(h.list.size(), 3u);
     EXPECT_EQ(h.list[1].record.id, "n3");
     EXPECT_EQ(h.list[2].record.id, "n4");
@@ -219,11 +228,14 @@ TEST(spool_window, a_waiting_client_is_sent_at_once_and_not_twice) {
     EXPECT_FALSE(s.accept(accepted("n1"), false).send_now);
     EXPECT_TRUE(s.accept(accepted("waiting"), true).send_now);
     s.finished(final_of("n0", first.segment), true);
+    s.write_finals();
     EXPECT_TRUE(h.list.empty()) << "the waiting client's notification holds the window";
     s.finished(final_of("waiting", first.segment), true);
+    s.write_finals();
     ASSERT_EQ(h.list.size(), 1u);
     EXPECT_EQ(h.list[0].record.id, "n1");
     s.finished(final_of("n1", h.list[0].segment), true);
+    s.write_finals();
     EXPECT_EQ(h.list.size(), 1u) << "the cursor skips the one sent ahead";
 }
 
@@ -336,16 +348,114 @@ TEST(spool_recovery, damage_at_random_offsets_loses_nothing_before_it) {
 namespace nhpush::spool {
 namespace {
 
+// A batch (an NDJSON request's lines) is written once per hub, each notification held to its own
+// hub's capacity, in order.
+TEST(spool_batch, each_notification_of_a_batch_is_held_to_its_hubs_capacity_in_order) {
+    temp_dir dir;
+    std::vector<accepted_record> records;
+    for (int i = 0; i < 5; ++i) {
+        records.push_back(accepted(fmt::format("m{}", i)));
+        if (i < 2) {
+            records.push_back(accepted(fmt::format("o{}", i), "other"));
+        }
+    }
+    {
+        spool s(small_config(dir.path(), 100));
+        s.recover([](const auto&) {}, [](const auto&) {});
+        s.start([](handoff&&) {});
+        std::vector<intake> batch;
+        for (const auto& r : records) {
+            batch.push_back({.record = &r, .capacity = 3});
+        }
+        const auto admitted = s.accept(batch);
+        std::vector<std::string> refused;
+        for (std::size_t i = 0; i < admitted.size(); ++i) {
+            if (admitted[i].full()) {
+                refused.push_back(records[i].id);
+            } else {
+                EXPECT_TRUE(admitted[i].accepted() && admitted[i].send_now) << records[i].id;
+            }
+        }
+        EXPECT_EQ(refused, (std::vector<std::string>{"m3", "m4"}));
+    }
+    spool s(small_config(dir.path(), 100));
+    std::vector<std::string> unfinished;
+    s.recover([](const auto&) {},
+              [&](const accepted_record& r) { unfinished.push_back(r.hub + "/" + r.id); });
+    std::sort(unfinished.begin(), unfinished.end());
+    EXPECT_EQ(unfinished,
+              (std::vector<std::string>{"main/m0", "main/m1", "main/m2", "other/o0", "other/o1"}));
+}
+
+// Final records wait in memory for the next write; with no submission coming, the syncer thread
+// writes them within moments.
+TEST(spool_batch, a_final_record_is_written_even_when_nothing_else_is) {
+    temp_dir dir;
+    spool s(small_config(dir.path(), 100));
+    s.recover([](const auto&) {}, [](const auto&) {});
+    s.start([](handoff&&) {});
+    const auto a = s.accept(accepted("alone"), false);
+    const auto before = s.figures().front().bytes;
+    s.finished(final_of("alone", a.segment), true);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
+    while (s.figures().front().bytes == before && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds{1});
+    }
+    EXPECT_GT(s.figures().front().bytes, before) << "the final record was never written";
+}
+
+// A write that fails (here: past a file-size limit) refuses the whole batch of that hub, accepts
+// none of it, keeps the final records that waited, and the next write that succeeds clears it.
+TEST(spool_batch, a_failed_write_refuses_the_batch_and_loses_no_final_record) {
+    temp_dir dir;
+    {
+        spool s(small_config(dir.path(), 100));
+        s.recover([](const auto&) {}, [](const auto&) {});
+        s.start([](handoff&&) {});
+        const auto a = s.accept(accepted("done"), false);
+        s.finished(final_of("done", a.segment), true);
+        const auto refused_ids = {accepted("x0"), accepted("x1"), accepted("x2")};
+        std::vector<intake> batch;
+        for (const auto& r : refused_ids) {
+            batch.push_back({.record = &r});
+        }
+        rlimit saved{};
+        ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+        const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+        rlimit small = saved;
+        small.rlim_cur = static_cast<rlim_t>(s.figures().front().bytes);  // no byte more
+        ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+        const auto admitted = s.accept(batch);
+        const auto problem = s.problem();
+        ::setrlimit(RLIMIT_FSIZE, &saved);
+        std::signal(SIGXFSZ, old_handler);
+        for (const auto& x : admitted) {
+            EXPECT_EQ(x.outcome, admission::verdict::unwritable);
+            EXPECT_FALSE(x.problem.empty());
+        }
+        EXPECT_FALSE(problem.empty()) << "the spool reports why it cannot be written";
+        EXPECT_TRUE(s.accept(accepted("after"), false).accepted());
+        EXPECT_EQ(s.problem(), "") << "a write that succeeds clears the problem";
+    }
+    spool s(small_config(dir.path(), 100));
+    std::vector<std::string> finals;
+    std::vector<std::string> unfinished;
+    s.recover([&](const final_record& f) { finals.push_back(f.id); },
+              [&](const accepted_record& r) { unfinished.push_back(r.id); });
+    EXPECT_EQ(finals, std::vector<std::string>{"done"});
+    EXPECT_EQ(unfinished, std::vector<std::string>{"after"}) << "nothing of the refused batch was kept";
+}
+
 TEST(spool_window, queue_capacity_bounds_what_waits_on_disk_too) {
     temp_dir dir;
     spool s(small_config(dir.path(), 1));
     s.recover([](const auto&) {}, [](const auto&) {});
     s.start([](handoff&&) {});
     const auto first = s.accept(accepted("n0"), false, 2);
-    EXPECT_FALSE(s.accept(accepted("n1"), false, 2).full);
-    EXPECT_TRUE(s.accept(accepted("n2"), false, 2).full);
+    EXPECT_FALSE(s.accept(accepted("n1"), false, 2).full());
+    EXPECT_TRUE(s.accept(accepted("n2"), false, 2).full());
     s.finished(final_of("n0", first.segment), true);
-    EXPECT_FALSE(s.accept(accepted("n2"), false, 2).full) << "a final result frees a place";
+    EXPECT_FALSE(s.accept(accepted("n2"), false, 2).full()) << "a final result frees a place";
 }
 
 }  // namespace
@@ -363,9 +473,12 @@ TEST(spool_group_commit, every_waiter_is_completed_once_after_a_sync) {
     temp_dir dir;
     segment_log log(dir.path() / "hub", 1 << 20, true);
     log.recover(dir.path() / "damaged", [](record&&, std::uint64_t) {});
-    group_commit commit(fsync_mode::always, std::chrono::milliseconds{100}, [&] {
-        return std::vector<std::shared_ptr<segment_file>>{log.active_file()};
-    });
+    group_commit commit(
+        fsync_mode::always,
+        std::chrono::milliseconds{100},
+        std::chrono::milliseconds{2},
+        [] {},
+        [&] { return std::vector<std::shared_ptr<segment_file>>{log.active_file()}; });
     boost::asio::io_context io;
     auto work = boost::asio::make_work_guard(io);  // never out of work while the syncer posts
     std::size_t completed = 0;
