@@ -53,7 +53,7 @@ inline constexpr std::size_t frame_header_bytes = 9;
 /** @brief A record's payload at most; a longer length field is damage, not a record. */
 inline constexpr std::size_t max_payload_bytes = 16 << 20;
 
-/** @brief CRC-32C (Castagnoli), as Boost.CRC computes it. */
+/** @brief CRC-32C (Castagnoli, as iSCSI and ext4 use it), by ISA-L (the CPU's CRC32 instruction). */
 std::uint32_t crc32c(std::string_view bytes) noexcept;
 
 /** @brief Appends one framed record (header, then payload) to `out`. */
