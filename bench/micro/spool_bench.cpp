@@ -42,8 +42,7 @@ void BM_spool_accept_then_final(benchmark::State& state) {
                         .segment = a.segment,
                         .sent = true,
                         .http_status = 201,
-                        .attempts = 1},
-                       true);
+                        .attempts = 1});
         }
         state.SetItemsProcessed(static_cast<std::int64_t>(n));
     }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace nhpush::hubs {
 
 namespace detail {
@@ -161,7 +163,7 @@ void notification_dispatcher::send_handoff(hub_slot& slot,
     // slot lets DELETE /v1/notifications/{id} stop it while it is queued in the library.
     slot.hub->async_send_prepared(
         std::move(n),
-        send_options{.deadline = deadline},
+        send_options{.deadline = deadline, .attempts_before = static_cast<int>(h.attempts)},
         boost::asio::bind_cancellation_slot(
             send_cancellations::slot_of(cancel),
             [this, &slot, h = std::move(h), then = std::move(then), signal = cancel.signal, scheduled](
@@ -173,7 +175,7 @@ void notification_dispatcher::send_handoff(hub_slot& slot,
                     if (ec == errc::queue_full) {
                         spool_->hand_back(std::move(h), false);
                     } else {
-                        keep_or_resend(std::move(h), ec, r);
+                        keep_or_resend(std::move(h), r);
                     }
                     if (then) {
                         std::move(then)(ec, std::move(r), true);
@@ -204,9 +206,10 @@ void notification_dispatcher::send_spooled(hub_slot* slot,
     finish_spooled(slot, std::move(h), r.error, r);
 }
 
-void notification_dispatcher::keep_or_resend(spool::handoff&& h,
-                                             const boost::system::error_code& ec,
-                                             const send_result& r) {
+void notification_dispatcher::keep_or_resend(spool::handoff&& h, const send_result& r) {
+    // The attempts it made go with it, to the hub now in force or to the next start: max_attempts
+    // holds across both. (r.attempts counts those it brought; a refusal at once made none.)
+    h.attempts = std::max(h.attempts, static_cast<std::uint32_t>(std::max(r.attempts, 0)));
     if (!spool_->stopping()) {
         // A hub a reload replaced stopped with it: the hub now in force sends it.
         spool_->hand_back(std::move(h), true);
@@ -214,7 +217,7 @@ void notification_dispatcher::keep_or_resend(spool::handoff&& h,
     }
     // nhpushd is stopping: it stays in the spool and is sent after the next start.
     kept_for_next_start_.fetch_add(1, std::memory_order_relaxed);
-    spool_->finished(final_of(h, result_record::finished(h.record.hub, ec, r)), false);
+    spool_->kept(h);
 }
 
 void notification_dispatcher::finish_spooled(hub_slot* slot,
@@ -223,7 +226,7 @@ void notification_dispatcher::finish_spooled(hub_slot* slot,
                                              const send_result& r,
                                              bool scheduled) {
     if (unsent_kind_of(ec)) {
-        keep_or_resend(std::move(h), ec, r);  // a stop or a reload cut it short
+        keep_or_resend(std::move(h), r);  // a stop or a reload cut it short
         return;
     }
     if (slot != nullptr) {
@@ -231,7 +234,7 @@ void notification_dispatcher::finish_spooled(hub_slot* slot,
     }
     auto record = result_record::finished(h.record.hub, ec, r);
     record.scheduled = scheduled;
-    spool_->finished(final_of(h, record), true);
+    spool_->finished(final_of(h, record));
     if (dead_letters_ != nullptr && spool::fails_for_good(ec)) {
         record_dead_letter(h, record);
     }

@@ -269,7 +269,7 @@ private:
 
     /// A spooled notification a stop or a reload cut short: kept for the next start if nhpushd is
     /// stopping, else handed to the hub in force now.
-    void keep_or_resend(spool::handoff&& h, const boost::system::error_code& ec, const send_result& r);
+    void keep_or_resend(spool::handoff&& h, const send_result& r);
     /// async_submit's hand-over to the library. A refusal completes inline: it forgets the claim
     /// (before the caller's handler can run) and marks the caller's at_once_outcome.
     template <class Handler>

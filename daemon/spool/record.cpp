@@ -10,7 +10,8 @@
 namespace nhpush::spool {
 namespace {
 
-enum class record_type : std::uint8_t { accepted = 1, final = 2 };
+// The variant's index plus one: a record's type on disk.
+enum class record_type : std::uint8_t { accepted = 1, final = 2, attempts = 3 };
 
 // Fields are little-endian integers and length-prefixed byte strings.
 class field_writer {
@@ -89,8 +90,21 @@ void write_payload(const final_record& r, field_writer& w) {
     w.text(r.error_detail);
 }
 
+void write_payload(const attempts_record& r, field_writer& w) {
+    w.text(r.id);
+    w.text(r.hub);
+    w.integer(r.attempts);
+}
+
 std::optional<record> read_payload(record_type type, std::string_view payload) {
     field_reader in(payload);
+    if (type == record_type::attempts) {
+        attempts_record r;
+        if (in.text(r.id) && in.text(r.hub) && in.integer(r.attempts) && in.at_end()) {
+            return r;
+        }
+        return std::nullopt;
+    }
     if (type == record_type::accepted) {
         accepted_record r;
         if (in.text(r.id) && in.text(r.hub) && in.integer(r.accepted_at_ms) && in.integer(r.deadline_ms) &&
@@ -139,8 +153,7 @@ void encode(const record& r, std::string& out) {
     out.append(frame_header_bytes, '\0');
     field_writer w(out);
     std::visit([&](const auto& value) { write_payload(value, w); }, r);
-    const auto type = static_cast<char>(std::holds_alternative<accepted_record>(r) ? record_type::accepted
-                                                                                   : record_type::final);
+    const auto type = static_cast<char>(r.index() + 1);
     out[start + 8] = type;
     const auto payload_size = static_cast<std::uint32_t>(out.size() - start - frame_header_bytes);
     // The checksum covers the type and the payload.
@@ -168,7 +181,7 @@ std::variant<decoded, incomplete, damaged> decode(std::string_view bytes) {
         return damaged{"a record whose CRC-32C does not match"};
     }
     const auto type = static_cast<record_type>(static_cast<unsigned char>(bytes[8]));
-    if (type != record_type::accepted && type != record_type::final) {
+    if (type != record_type::accepted && type != record_type::final && type != record_type::attempts) {
         return damaged{"a record of unknown type"};
     }
     auto value = read_payload(type, bytes.substr(frame_header_bytes, size));

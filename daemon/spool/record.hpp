@@ -39,7 +39,19 @@ struct final_record {
     bool operator==(const final_record&) const = default;
 };
 
-using record = std::variant<accepted_record, final_record>;
+/**
+ * @brief The attempts a notification had when a stop cut it short: the next start resumes it with
+ * them, so `max_attempts` holds across restarts. (A crash loses the attempts of its last run.)
+ */
+struct attempts_record {
+    std::string id;
+    std::string hub;
+    std::uint32_t attempts = 0;
+
+    bool operator==(const attempts_record&) const = default;
+};
+
+using record = std::variant<accepted_record, final_record, attempts_record>;
 
 /**
  * @brief A segment file starts with this: a magic and the format's version, so a foreign or future

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <system_error>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace nhpush::spool {
@@ -54,10 +56,11 @@ struct spool::hub_log {
     std::size_t in_window = 0;
     std::size_t outstanding = 0;  // accepted, without a final record
     std::map<std::uint64_t, segment_count> counts;
-    std::unordered_set<std::string> finished_ids;  // recovered finals the cursor skips
-    std::unordered_set<std::string> handed_ahead;  // sent before the cursor reached them
-    std::vector<handoff> handed_back;              // refused by a full queue: sent again first
-    std::string unwritten;                         // final records not written yet (framed)
+    std::unordered_set<std::string> finished_ids;                     // recovered finals the cursor skips
+    std::unordered_set<std::string> handed_ahead;                     // sent before the cursor reached them
+    std::unordered_map<std::string, std::uint32_t> resumed_attempts;  // recovered: made before a stop
+    std::vector<handoff> handed_back;  // refused by a full queue: sent again first
+    std::string unwritten;             // final records not written yet (framed)
     // Their notifications still hold their places in the window: at most memory_window are ever
     // handed over without a final record on disk, the bound on what a crash sends twice.
     std::size_t finals_unwritten = 0;
@@ -135,12 +138,15 @@ recovery_summary spool::recover(const std::function<void(const final_record&)>& 
                                     [&](record&& r, std::uint64_t segment) {
                                         if (std::holds_alternative<accepted_record>(r)) {
                                             ++h->counts[segment].accepted;
-                                        } else {
-                                            auto& f = std::get<final_record>(r);
-                                            ++h->counts[f.segment].finished;
-                                            h->finished_ids.insert(f.id);
+                                        } else if (auto* f = std::get_if<final_record>(&r)) {
+                                            ++h->counts[f->segment].finished;
+                                            h->finished_ids.insert(f->id);
                                             ++summary.finished;
-                                            on_final(f);
+                                            on_final(*f);
+                                        } else {
+                                            auto& a = std::get<attempts_record>(r);
+                                            auto& kept = h->resumed_attempts[a.id];
+                                            kept = std::max(kept, a.attempts);
                                         }
                                     });
         summary.notes.insert(summary.notes.end(), notes.begin(), notes.end());
@@ -148,6 +154,7 @@ recovery_summary spool::recover(const std::function<void(const final_record&)>& 
         // Finals of notifications whose segments are gone are dropped from the set the cursor skips.
         h->cursor = {h->log.first_segment(), 0};
         std::unordered_set<std::string> to_skip;
+        std::unordered_map<std::string, std::uint32_t> to_resume;
         auto next = h->log.read(h->cursor);
         for (; next; next = h->log.read(next->second)) {
             auto* a = std::get_if<accepted_record>(&next->first);
@@ -159,10 +166,14 @@ recovery_summary spool::recover(const std::function<void(const final_record&)>& 
             } else {
                 ++summary.unfinished;
                 ++h->outstanding;
+                if (auto it = h->resumed_attempts.find(a->id); it != h->resumed_attempts.end()) {
+                    to_resume.insert(*it);
+                }
                 on_unfinished(*a);
             }
         }
         h->finished_ids = std::move(to_skip);
+        h->resumed_attempts = std::move(to_resume);
         std::lock_guard lock(hubs_mutex_);
         hubs_.emplace(hub_name(dir_name), std::move(h));
     }
@@ -289,17 +300,11 @@ position spool::write_unwritten(hub_log& h, std::size_t finals_bytes) {
     return at;
 }
 
-void spool::finished(const final_record& r, bool recorded) {
+void spool::finished(const final_record& r) {
     auto& h = log_of(r.hub);
     std::string framed;
-    if (recorded) {
-        encode(r, framed);
-    }
+    encode(r, framed);
     std::unique_lock lock(h.mutex);
-    if (!recorded) {
-        h.in_window -= h.in_window > 0 ? 1 : 0;
-        return;  // a stop cut it short: it stays unfinished, for the next start
-    }
     h.outstanding -= h.outstanding > 0 ? 1 : 0;
     ++h.counts[r.segment].finished;
     const bool first_waiting = h.unwritten.empty();
@@ -324,6 +329,17 @@ void spool::finished(const final_record& r, bool recorded) {
         commit_.request_flush();
     }
     deliver(std::move(batch));
+}
+
+void spool::kept(const handoff& h) {
+    auto& log = log_of(h.record.hub);
+    std::string framed;
+    if (h.attempts > 0) {
+        encode(attempts_record{.id = h.record.id, .hub = h.record.hub, .attempts = h.attempts}, framed);
+    }
+    std::lock_guard lock(log.mutex);
+    log.in_window -= log.in_window > 0 ? 1 : 0;
+    log.unwritten += framed;  // written by stop(), with the finals of the drain
 }
 
 void spool::write_finals() {
@@ -393,7 +409,12 @@ std::vector<handoff> spool::pump(hub_log& h) {
         if (a == nullptr || h.finished_ids.erase(a->id) > 0 || h.handed_ahead.erase(a->id) > 0) {
             continue;
         }
-        out.push_back({std::move(*a), next->second.segment});
+        handoff resumed{std::move(*a), next->second.segment};
+        if (auto it = h.resumed_attempts.find(resumed.record.id); it != h.resumed_attempts.end()) {
+            resumed.attempts = it->second;
+            h.resumed_attempts.erase(it);
+        }
+        out.push_back(std::move(resumed));
         ++h.in_window;
     }
     return out;

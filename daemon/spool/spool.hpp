@@ -28,6 +28,7 @@ namespace nhpush::spool {
 struct handoff {
     accepted_record record;
     std::uint64_t segment = 0;
+    std::uint32_t attempts = 0;  ///< made before: by a run a stop cut short, or a hub a reload replaced
 };
 
 /** @brief A notification for accept(): its accepted record and its hub's limit. */
@@ -110,15 +111,20 @@ public:
     bool waits_for_sync() const noexcept { return config_.fsync == fsync_mode::always; }
 
     /**
-     * @brief The final result of a notification accept() or the cursor handed over. `recorded`
-     * false (a stop cut it short) keeps it for the next start.
+     * @brief The final result of a notification accept() or the cursor handed over.
      *
      * Final records are written in batches: with the next accept() of their hub, or by the syncer
      * thread within a few milliseconds (flush_delay), or at once past flush_bytes. The notification
      * keeps its place in the window until then, so at most `memory_window` per hub are ever handed
      * over without a final record written: the bound on what a crash sends twice.
      */
-    void finished(const final_record& r, bool recorded);
+    void finished(const final_record& r);
+
+    /**
+     * @brief A notification a stop cut short: it stays unfinished, for the next start, which
+     * resumes it with `h.attempts` (the attempts made so far).
+     */
+    void kept(const handoff& h);
 
     /**
      * @brief A notification handed over came back without a result: refused by a full queue, or cut

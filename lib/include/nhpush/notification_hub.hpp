@@ -101,6 +101,9 @@ struct send_options {
     /// When it fails with errc::deadline_expired if not sent; unset: notification_deadline after
     /// async_send. A notification resumed after a restart keeps the deadline it was accepted with.
     std::optional<std::chrono::system_clock::time_point> deadline;
+    /// Attempts a previous run already made (a notification resumed after a restart): they count
+    /// against `max_attempts` and in the result's `attempts`. It gets at least one attempt more.
+    int attempts_before = 0;
 };
 
 /** @brief The completion signature of every asynchronous operation of notification_hub. */

@@ -255,6 +255,9 @@ void notification_hub::submit(notification n,
     detail::work_item item;
     item.n = std::move(n);
     item.completion = detail::handler_slot(std::move(handler));
+    if (options.attempts_before > 0) {
+        item.result().attempts = options.attempts_before;  // the retry rule counts from there
+    }
     sender_->submit(std::move(item), v == validation::needed, options.deadline, cancel_slot);
 }
 

@@ -203,6 +203,41 @@ TEST(nhpushd_spool, sigterm_keeps_what_it_did_not_send_for_the_next_start) {
         10s));
 }
 
+// max_attempts holds across a restart: the attempts a stop cut short are spooled with the
+// notification, and the next start makes only the ones left.
+TEST(nhpushd_spool, attempts_made_before_a_restart_count_against_max_attempts) {
+    spool_dir spool;
+    hubsim_process hub({.args = {"--fail-503", "1"}});
+    const std::string retry_keys = "max_attempts = 5\nbackoff_base = 50\nbackoff_cap = 50\n";
+    {
+        nhpushd_process daemon(hub,
+                               {.daemon_extra = "drain_deadline = 0\n",
+                                .hub_extra = retry_keys,
+                                .tables_extra = spool_table(spool.path(), "interval")});
+        auto client = daemon.client();
+        ASSERT_EQ(client.post_json("/v1/notifications", tracked_notification("retried")).status, 202u);
+        ASSERT_TRUE(hub.wait_for_stat("/answers_by_status/503", 2, 10s));
+        ASSERT_EQ(daemon.stop(), 0);
+    }
+    const auto first_run = hub.stat("/answers_by_status/503");
+    ASSERT_LT(first_run, 5u) << "the first run was to be stopped before its last attempt";
+    nhpushd_process again(hub,
+                          {.hub_extra = retry_keys, .tables_extra = spool_table(spool.path(), "interval")});
+    auto client = again.client();
+    std::string status;
+    EXPECT_TRUE(poll_until(
+        [&] {
+            status = client.get("/v1/notifications/retried").body;
+            return status.find("\"failed\"") != std::string::npos;
+        },
+        20s))
+        << status;
+    EXPECT_THAT(status, HasSubstr("\"attempts\":5")) << "the attempts of both runs";
+    // The second run made only what was left: 5 in all, or 6 when the stop cut one short whose
+    // answer came too late to be counted. Without the spooled attempts it would be first_run + 5.
+    EXPECT_LE(hub.stat("/answers_by_status/503"), 6u) << "first run: " << first_run;
+}
+
 TEST(nhpushd_spool, a_full_disk_refuses_with_503_and_recovers_when_space_returns) {
     spool_dir spool;
     hubsim_process hub({.record = true});

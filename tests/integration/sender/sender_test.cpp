@@ -124,6 +124,29 @@ TEST(sender, a_retry_after_beyond_backoff_cap_pauses_only_for_the_cap) {
     EXPECT_EQ(stat(sim, "/requests"), 3);
 }
 
+// A notification resumed after a restart brings the attempts a previous run made: max_attempts
+// holds across the two runs, and the result counts them all.
+TEST(sender, attempts_before_count_against_max_attempts) {
+    hubsim_process sim(hubsim_options{.args = {"--fail-503", "1"}});
+    worker_pool pool(1);
+    auto config = config_for(sim, 1);
+    config.retry.max_attempts = 4;
+    config.retry.backoff_base = milliseconds{10};
+    config.retry.backoff_cap = milliseconds{10};
+    notification_hub hub(pool, sim.connection_string(), "hub", config);
+    auto n = apple();
+    ASSERT_FALSE(prepare_notification(n, std::chrono::system_clock::now()));
+    auto f = hub.async_send_prepared(
+        std::move(n),
+        send_options{.attempts_before = 3},
+        boost::asio::use_future([](boost::system::error_code, send_result r) { return r; }));
+    ASSERT_EQ(f.wait_for(seconds{10}), std::future_status::ready);
+    const auto r = f.get();
+    EXPECT_EQ(r.error, errc::retries_exhausted);
+    EXPECT_EQ(r.attempts, 4) << "three before, one now";
+    EXPECT_EQ(stat(sim, "/requests"), 1) << "only the one attempt left was made";
+}
+
 TEST(sender, server_errors_are_retried_until_sent) {
     hubsim_process sim(hubsim_options{.args = {"--fail-500", "0.3", "--fail-503", "0.2", "--seed", "7"}});
     worker_pool pool(2);

@@ -17,6 +17,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -60,8 +61,10 @@ std::string framed(const record& r) {
     return out;
 }
 
-TEST(spool_record, round_trips_both_kinds) {
-    for (const record& r : {record{accepted("a1")}, record{final_of("a1", 7)}}) {
+TEST(spool_record, round_trips_every_kind) {
+    for (const record& r : {record{accepted("a1")},
+                            record{final_of("a1", 7)},
+                            record{attempts_record{.id = "a1", .hub = "main", .attempts = 3}}}) {
         const auto bytes = framed(r);
         auto d = decode(bytes);
         ASSERT_TRUE(std::holds_alternative<decoded>(d));
@@ -222,13 +225,13 @@ TEST(spool_window, beyond_the_window_notifications_wait_on_disk_and_come_back_in
     EXPECT_TRUE(admitted[1].send_now);
     EXPECT_FALSE(admitted[2].send_now);
     EXPECT_TRUE(h.list.empty());
-    s.finished(final_of("n0", admitted[0].segment), true);
+    s.finished(final_of("n0", admitted[0].segment));
     EXPECT_TRUE(h.list.empty()) << "a place in the window is freed once the final record is written";
     s.write_finals();
     ASSERT_EQ(h.list.size(), 1u);
     EXPECT_EQ(h.list[0].record, accepted("n2"));
-    s.finished(final_of("n1", admitted[1].segment), true);
-    s.finished(final_of("n2", h.list[0].segment), true);
+    s.finished(final_of("n1", admitted[1].segment));
+    s.finished(final_of("n2", h.list[0].segment));
     s.write_finals();
     ASSERT_EQ(h.list.size(), 3u);
     EXPECT_EQ(h.list[1].record.id, "n3");
@@ -244,14 +247,14 @@ TEST(spool_window, a_waiting_client_is_sent_at_once_and_not_twice) {
     const auto first = s.accept(accepted("n0"), false);
     EXPECT_FALSE(s.accept(accepted("n1"), false).send_now);
     EXPECT_TRUE(s.accept(accepted("waiting"), true).send_now);
-    s.finished(final_of("n0", first.segment), true);
+    s.finished(final_of("n0", first.segment));
     s.write_finals();
     EXPECT_TRUE(h.list.empty()) << "the waiting client's notification holds the window";
-    s.finished(final_of("waiting", first.segment), true);
+    s.finished(final_of("waiting", first.segment));
     s.write_finals();
     ASSERT_EQ(h.list.size(), 1u);
     EXPECT_EQ(h.list[0].record.id, "n1");
-    s.finished(final_of("n1", h.list[0].segment), true);
+    s.finished(final_of("n1", h.list[0].segment));
     s.write_finals();
     EXPECT_EQ(h.list.size(), 1u) << "the cursor skips the one sent ahead";
 }
@@ -266,9 +269,10 @@ TEST(spool_recovery, unfinished_notifications_come_back_after_a_crash_and_finish
         s.accept(accepted("pending-1"), false);
         const auto stopped = s.accept(accepted("cut-by-stop"), false);
         s.accept(accepted("pending-2", "other"), false);
-        s.finished(final_of("done", a.segment), true);
-        s.finished(final_of("cut-by-stop", stopped.segment), false);  // a stop: kept for next time
-    }                                                                 // as if killed: nothing more is written
+        s.finished(final_of("done", a.segment));
+        // A stop cut it short after two attempts: kept for next time, with them.
+        s.kept({.record = accepted("cut-by-stop"), .segment = stopped.segment, .attempts = 2});
+    }  // as if killed: nothing more is written
     spool s(small_config(dir.path(), 100));
     std::vector<std::string> finals;
     std::vector<std::string> unfinished;
@@ -280,11 +284,13 @@ TEST(spool_recovery, unfinished_notifications_come_back_after_a_crash_and_finish
     EXPECT_EQ(summary.unfinished, 3u);
     handed h;
     s.start(h.function());
-    std::set<std::string> sent;
+    std::map<std::string, std::uint32_t> sent;  // id: attempts made before
     for (const auto& x : h.list) {
-        sent.insert(x.record.id);
+        sent[x.record.id] = x.attempts;
     }
-    EXPECT_EQ(sent, (std::set<std::string>{"cut-by-stop", "pending-1", "pending-2"}));
+    EXPECT_EQ(sent,
+              (std::map<std::string, std::uint32_t>{{"cut-by-stop", 2}, {"pending-1", 0}, {"pending-2", 0}}))
+        << "each comes back once, the one a stop cut short with the attempts it had made";
 }
 
 TEST(spool_recovery, segments_whose_notifications_are_all_final_are_deleted) {
@@ -298,7 +304,7 @@ TEST(spool_recovery, segments_whose_notifications_are_all_final_are_deleted) {
         open.emplace_back(id, s.accept(accepted(id), false).segment);
         if (open.size() == 500) {
             for (const auto& [done, segment] : open) {
-                s.finished(final_of(done, segment), true);
+                s.finished(final_of(done, segment));
             }
             open.clear();
         }
@@ -413,7 +419,7 @@ TEST(spool_batch, a_final_record_is_written_even_when_nothing_else_is) {
     s.start([](handoff&&) {});
     const auto a = s.accept(accepted("alone"), false);
     const auto before = s.figures().front().bytes;
-    s.finished(final_of("alone", a.segment), true);
+    s.finished(final_of("alone", a.segment));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{5};
     while (s.figures().front().bytes == before && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(std::chrono::milliseconds{1});
@@ -430,7 +436,7 @@ TEST(spool_batch, a_failed_write_refuses_the_batch_and_loses_no_final_record) {
         s.recover([](const auto&) {}, [](const auto&) {});
         s.start([](handoff&&) {});
         const auto a = s.accept(accepted("done"), false);
-        s.finished(final_of("done", a.segment), true);
+        s.finished(final_of("done", a.segment));
         const auto refused_ids = {accepted("x0"), accepted("x1"), accepted("x2")};
         std::vector<intake> batch;
         for (const auto& r : refused_ids) {
@@ -471,7 +477,7 @@ TEST(spool_window, queue_capacity_bounds_what_waits_on_disk_too) {
     const auto first = s.accept(accepted("n0"), false, 2);
     EXPECT_FALSE(s.accept(accepted("n1"), false, 2).full());
     EXPECT_TRUE(s.accept(accepted("n2"), false, 2).full());
-    s.finished(final_of("n0", first.segment), true);
+    s.finished(final_of("n0", first.segment));
     EXPECT_FALSE(s.accept(accepted("n2"), false, 2).full()) << "a final result frees a place";
 }
 
