@@ -3,7 +3,14 @@
 #include <nhpush/hub_settings.hpp>
 
 #include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <toml++/toml.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,6 +19,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <sstream>
 
 namespace nhpush::config {
@@ -324,6 +332,9 @@ source_config read_source(const toml::table& table, const std::string& path) {
     r.read("claim_idle", s.claim_idle);
     r.read("read_batch", s.read_batch);
     r.read("command_timeout", s.command_timeout);
+    r.read("ca_file", s.ca_file);
+    r.read("cert_file", s.cert_file);
+    r.read("key_file", s.key_file);
     r.reject_unknown_keys();
     return s;
 }
@@ -473,6 +484,69 @@ void validate_hub(const std::string& name, const hub_config& h) {
     }
 }
 
+/// The OpenSSL error that came first (the cause; later ones say where it surfaced), and an empty queue.
+std::string openssl_reason() {
+    const auto code = ERR_get_error();
+    ERR_clear_error();
+    const char* reason = code != 0 ? ERR_reason_error_string(code) : nullptr;
+    return reason != nullptr ? reason : "unknown OpenSSL error";
+}
+
+/// Opens `path` as the daemon will, so that the message names the key; `secret`: not readable by
+/// every user, as password and connection string files.
+void check_readable_file(const std::string& key, const std::string& path, bool secret) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        throw config_error(fmt::format("{}: cannot open {}: {}", key, path, std::strerror(errno)));
+    }
+    struct stat info {};
+    const bool regular = ::fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
+    ::close(fd);
+    if (!regular) {
+        throw config_error(fmt::format("{}: {} is not a regular file", key, path));
+    }
+    if (secret && (info.st_mode & S_IROTH) != 0) {
+        throw config_error(
+            fmt::format("{}: {} is readable by every user (mode {:04o}); make it private, e.g. chmod o-r {}",
+                        key,
+                        path,
+                        info.st_mode & 07777,
+                        path));
+    }
+}
+
+/// An encrypted key would make OpenSSL ask for its passphrase on the terminal: refuse it instead.
+int no_passphrase(char* /*buffer*/, int /*size*/, int /*writing*/, void* /*user*/) {
+    return 0;
+}
+
+void validate_source_tls(const std::string& name, const source_config& s, bool tls) {
+    const auto key = [&](std::string_view k) { return fmt::format("sources.{}.{}", name, k); };
+    if (!tls) {
+        for (const auto& [k, v] : {std::pair<std::string_view, const std::string&>{"ca_file", s.ca_file},
+                                   {"cert_file", s.cert_file},
+                                   {"key_file", s.key_file}}) {
+            if (!v.empty()) {
+                throw config_error(
+                    fmt::format("{} is for TLS, but url is redis://; use rediss:// or remove {}", key(k), k));
+            }
+        }
+        return;
+    }
+    if (s.cert_file.empty() != s.key_file.empty()) {
+        throw config_error(
+            fmt::format("{} is required with {} (a client certificate and its key go together)",
+                        key(s.cert_file.empty() ? "cert_file" : "key_file"),
+                        s.cert_file.empty() ? "key_file" : "cert_file"));
+    }
+    const std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> scratch(SSL_CTX_new(TLS_client_method()),
+                                                                    &SSL_CTX_free);
+    if (!scratch) {
+        throw std::bad_alloc();
+    }
+    load_source_tls_files(name, s, scratch.get());
+}
+
 void validate_source(const std::string& name, const source_config& s) {
     const auto path = fmt::format("sources.{}", name);
     const auto key = [&](std::string_view k) { return fmt::format("{}.{}", path, k); };
@@ -483,15 +557,11 @@ void validate_source(const std::string& name, const source_config& s) {
     if (s.type != "redis-stream") {
         throw config_error(fmt::format("{} must be \"redis-stream\"", key("type")));
     }
-    if (s.url.starts_with("rediss://")) {
-        throw config_error(
-            fmt::format("{}: rediss:// (TLS) is not supported yet; use redis:// on a trusted network or a "
-                        "TLS tunnel (stunnel, spiped)",
-                        key("url")));
-    }
-    if (!parse_redis_url(s.url)) {
-        throw config_error(
-            fmt::format("{} must be redis://HOST:PORT/DB (PORT and /DB optional)", key("url")));
+    const auto url = parse_redis_url(s.url);
+    if (!url) {
+        throw config_error(fmt::format(
+            "{} must be redis://HOST:PORT/DB or rediss://HOST:PORT/DB for TLS (PORT and /DB optional)",
+            key("url")));
     }
     for (const auto& [k, v] :
          {std::pair<std::string_view, const std::string&>{"stream", s.stream}, {"group", s.group}}) {
@@ -519,17 +589,22 @@ void validate_source(const std::string& name, const source_config& s) {
     check_range("sources." + name + ".claim_idle", s.claim_idle, 100, 86'400'000);
     check_range<std::size_t>(key("read_batch"), s.read_batch, 1, 100'000);
     check_range(key("command_timeout"), s.command_timeout, 10, 600'000);
+    validate_source_tls(name, s, url->tls);
 }
 
 }  // namespace
 
 std::optional<redis_url> parse_redis_url(std::string_view url) {
-    constexpr std::string_view scheme = "redis://";
-    if (!url.starts_with(scheme)) {
+    redis_url out;
+    std::string_view rest;
+    if (url.starts_with("redis://")) {
+        rest = url.substr(8);
+    } else if (url.starts_with("rediss://")) {
+        rest = url.substr(9);
+        out.tls = true;
+    } else {
         return std::nullopt;
     }
-    auto rest = url.substr(scheme.size());
-    redis_url out;
     const auto slash = rest.find('/');
     if (slash != std::string_view::npos) {
         const auto db = rest.substr(slash + 1);
@@ -555,6 +630,59 @@ std::optional<redis_url> parse_redis_url(std::string_view url) {
     }
     out.host = std::string(rest);
     return out;
+}
+
+void load_source_tls_files(std::string_view name, const source_config& source, SSL_CTX* ctx) {
+    const auto key = [&](std::string_view k) { return fmt::format("sources.{}.{}", name, k); };
+    ERR_clear_error();
+    if (source.ca_file.empty()) {
+        if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+            throw config_error(fmt::format(
+                "{}: the system's CA store cannot be loaded: {}", key("ca_file"), openssl_reason()));
+        }
+    } else {
+        check_readable_file(key("ca_file"), source.ca_file, false);
+        if (SSL_CTX_load_verify_locations(ctx, source.ca_file.c_str(), nullptr) != 1) {
+            throw config_error(fmt::format("{}: {} cannot be loaded as PEM certificates: {}",
+                                           key("ca_file"),
+                                           source.ca_file,
+                                           openssl_reason()));
+        }
+    }
+    if (source.cert_file.empty()) {
+        return;
+    }
+    check_readable_file(key("cert_file"), source.cert_file, false);
+    if (SSL_CTX_use_certificate_chain_file(ctx, source.cert_file.c_str()) != 1) {
+        throw config_error(fmt::format("{}: {} cannot be loaded as a PEM certificate: {}",
+                                       key("cert_file"),
+                                       source.cert_file,
+                                       openssl_reason()));
+    }
+    check_readable_file(key("key_file"), source.key_file, true);
+    const std::unique_ptr<BIO, decltype(&BIO_free)> file(BIO_new_file(source.key_file.c_str(), "r"),
+                                                         &BIO_free);
+    const std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> private_key(
+        file ? PEM_read_bio_PrivateKey(file.get(), nullptr, &no_passphrase, nullptr) : nullptr,
+        &EVP_PKEY_free);
+    if (!private_key) {
+        // OpenSSL 3 says "unsupported" for a file without a key in it.
+        const auto why = ERR_GET_LIB(ERR_peek_error()) == ERR_LIB_OSSL_DECODER ? std::string("no key found")
+                                                                               : openssl_reason();
+        ERR_clear_error();
+        throw config_error(fmt::format("{}: {} cannot be loaded as an unencrypted PEM private key: {}",
+                                       key("key_file"),
+                                       source.key_file,
+                                       why));
+    }
+    if (X509_check_private_key(SSL_CTX_get0_certificate(ctx), private_key.get()) != 1 ||
+        SSL_CTX_use_PrivateKey(ctx, private_key.get()) != 1) {
+        ERR_clear_error();
+        throw config_error(fmt::format("{}: {} is not the private key of the certificate in cert_file {}",
+                                       key("key_file"),
+                                       source.key_file,
+                                       source.cert_file));
+    }
 }
 
 bool hub_config::operator==(const hub_config& other) const {

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+struct ssl_ctx_st;  // OpenSSL's SSL_CTX, kept out of this header
+
 namespace nhpush::config {
 
 /**
@@ -98,7 +100,7 @@ struct hub_config {
 struct source_config {
     /** @brief The kind of source; only "redis-stream" for now. */
     std::string type;
-    /** @brief `redis://HOST:PORT/DB` (DB optional, 0 by default). `rediss://` (TLS) is not supported yet. */
+    /** @brief `redis://HOST[:PORT][/DB]`, or `rediss://…` for TLS (port 6379 and DB 0 by default). */
     std::string url;
     /** @brief The stream key producers XADD to; required. */
     std::string stream;
@@ -120,8 +122,19 @@ struct source_config {
     std::chrono::milliseconds claim_idle{60'000};
     /** @brief Most entries read by one XREADGROUP (fewer when the hub's queue has less room). */
     std::size_t read_batch = 256;
-    /** @brief Longest wait for Redis's answer to a command (XREADGROUP's BLOCK is added to it). */
+    /** @brief Longest wait for Redis's answer to a command (XREADGROUP's BLOCK is added to it), and
+     *  for the connection (TCP, then TLS, AUTH and SELECT each). */
     std::chrono::milliseconds command_timeout{5'000};
+    /// @name TLS, with rediss:// only. The server's certificate and name are always verified.
+    /// @{
+    /** @brief PEM CA certificates the server's certificate must chain to; empty = the system store. */
+    std::string ca_file;
+    /** @brief A PEM client certificate (chain) for servers that ask for one (`tls-auth-clients`);
+     *  given with key_file, or neither. */
+    std::string cert_file;
+    /** @brief The unencrypted PEM private key of cert_file; it must not be readable by every user. */
+    std::string key_file;
+    /// @}
 
     bool operator==(const source_config&) const = default;
 };
@@ -142,20 +155,34 @@ struct nhpushd_config {
     bool operator==(const nhpushd_config&) const = default;
 };
 
-/** @brief Where a `redis://HOST:PORT/DB` URL points. */
+/** @brief Where a `redis://HOST:PORT/DB` (or `rediss://…`) URL points. */
 struct redis_url {
     std::string host;
     std::uint16_t port = 6379;
     unsigned db = 0;
+    bool tls = false;  ///< rediss://
 
     bool operator==(const redis_url&) const = default;
 };
 
-/** @brief Reads `redis://HOST[:PORT][/DB]`; nullopt when it is not one (a password in it included). */
+/** @brief Reads `redis://HOST[:PORT][/DB]` or `rediss://HOST[:PORT][/DB]`; nullopt when it is not
+ *  one (a password in it included). */
 std::optional<redis_url> parse_redis_url(std::string_view url);
 
 /**
- * @brief Checks every value and the combinations of values.
+ * @brief Loads the TLS files of `[sources.NAME]` into an OpenSSL client context: ca_file (or the
+ * system store when it is empty), then cert_file and key_file when given, checking that the key is
+ * the certificate's. Certificate verification itself is the caller's to turn on.
+ *
+ * validate() calls it on a scratch context, so that start-up and `--check-config` name a bad file;
+ * the source calls it on the context it connects with. `ctx` is OpenSSL's `SSL_CTX*`.
+ * @throws config_error naming the key and the file (`sources.orders.ca_file: …`).
+ */
+void load_source_tls_files(std::string_view name, const source_config& source, ssl_ctx_st* ctx);
+
+/**
+ * @brief Checks every value and the combinations of values, and that the TLS files of rediss://
+ * sources load (load_source_tls_files()).
  * @throws config_error naming the first bad key, e.g. `hubs.main.max_connections must be between 1 and 1024`.
  */
 void validate(const nhpushd_config& config);

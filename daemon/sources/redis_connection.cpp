@@ -1,7 +1,9 @@
 #include "sources/redis_connection.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -9,12 +11,14 @@
 #include <boost/asio/write.hpp>
 
 #include <fmt/format.h>
+#include <openssl/ssl.h>
 
 #include <array>
 
 namespace nhpush::sources {
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
+using tcp = asio::ip::tcp;
 
 namespace {
 
@@ -63,6 +67,20 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds d) {
     co_await timer.async_wait(asio::use_awaitable);
 }
 
+/// The handshake checks the URL's host against the server's certificate: an IP address against its
+/// IP names, a DNS name against its DNS names (and sent as SNI, which RFC 6066 has for names only).
+void expect_peer(SSL* ssl, const std::string& host) {
+    boost::system::error_code ec;
+    asio::ip::make_address(host, ec);
+    const bool is_address = !ec;
+    const bool set = is_address ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str()) == 1
+                                : SSL_set1_host(ssl, host.c_str()) == 1 &&
+                                      SSL_set_tlsext_host_name(ssl, host.c_str()) == 1;
+    if (!set) {
+        throw redis_io_error(fmt::format("TLS: {} cannot be set as the name to verify", host));
+    }
+}
+
 }  // namespace
 
 std::string describe(const redisReply* r) {
@@ -85,8 +103,10 @@ std::string describe(const redisReply* r) {
     }
 }
 
-redis_connection::redis_connection(asio::any_io_executor ex)
-    : socket_(std::move(ex)), reader_(redisReaderCreate(), &redisReaderFree) {
+redis_connection::redis_connection(asio::any_io_executor ex, asio::ssl::context* tls)
+    : tls_(tls)
+    , stream_(std::in_place_type<tcp::socket>, std::move(ex))
+    , reader_(redisReaderCreate(), &redisReaderFree) {
     if (!reader_) {
         throw std::bad_alloc();
     }
@@ -94,18 +114,59 @@ redis_connection::redis_connection(asio::any_io_executor ex)
 
 redis_connection::~redis_connection() = default;
 
+tcp::socket& redis_connection::socket() noexcept {
+    auto* tls = std::get_if<tls_stream>(&stream_);
+    return tls != nullptr ? tls->next_layer() : *std::get_if<tcp::socket>(&stream_);
+}
+
+const tcp::socket& redis_connection::socket() const noexcept {
+    return const_cast<redis_connection*>(this)->socket();
+}
+
 void redis_connection::close() noexcept {
+    // Without TLS's close_notify: the server needs none, and a closed socket ends pending operations.
     boost::system::error_code ignored;
-    socket_.close(ignored);
+    socket().close(ignored);
     // A fresh reader: what the old one held belongs to a connection that is gone.
     reader_.reset(redisReaderCreate());
 }
 
-asio::awaitable<void> redis_connection::connect_only(std::string host, std::uint16_t port) {
-    asio::ip::tcp::resolver resolver(co_await asio::this_coro::executor);
-    const auto endpoints = co_await resolver.async_resolve(host, std::to_string(port), asio::use_awaitable);
-    co_await asio::async_connect(socket_, endpoints, asio::use_awaitable);
-    socket_.set_option(asio::ip::tcp::no_delay(true));
+asio::awaitable<void> redis_connection::open(std::string host, std::uint16_t port, std::string_view& step) {
+    auto ex = socket().get_executor();
+    tcp::resolver resolver(ex);
+    const auto [resolve_error, endpoints] =
+        co_await resolver.async_resolve(host, std::to_string(port), asio::as_tuple(asio::use_awaitable));
+    if (resolve_error) {
+        throw redis_io_error(fmt::format("connecting to {}: {}", where_, resolve_error.message()));
+    }
+    if (tls_ != nullptr) {
+        auto& s = stream_.emplace<tls_stream>(ex, *tls_);
+        s.set_verify_mode(asio::ssl::verify_peer);  // whatever the context says: no unverified TLS
+        expect_peer(s.native_handle(), host);
+    } else {
+        stream_.emplace<tcp::socket>(ex);
+    }
+    const auto [connect_error, _] =
+        co_await asio::async_connect(socket(), endpoints, asio::as_tuple(asio::use_awaitable));
+    if (connect_error) {
+        throw redis_io_error(fmt::format("connecting to {}: {}", where_, connect_error.message()));
+    }
+    boost::system::error_code ignored;  // without TCP_NODELAY the connection still works, a little slower
+    socket().set_option(tcp::no_delay(true), ignored);
+    if (auto* s = std::get_if<tls_stream>(&stream_)) {
+        step = "TLS handshake with";
+        const auto [ec] =
+            co_await s->async_handshake(asio::ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            const long verify = SSL_get_verify_result(s->native_handle());
+            throw redis_io_error(
+                verify != X509_V_OK
+                    ? fmt::format("TLS handshake with {} failed: certificate verify failed: {}",
+                                  where_,
+                                  X509_verify_cert_error_string(verify))
+                    : fmt::format("TLS handshake with {} failed: {}", where_, ec.message()));
+        }
+    }
 }
 
 asio::awaitable<void> redis_connection::connect(std::string host,
@@ -115,16 +176,34 @@ asio::awaitable<void> redis_connection::connect(std::string host,
                                                 std::chrono::milliseconds timeout) {
     close();
     where_ = fmt::format("{}:{}", host, port);
-    try {
-        auto result = co_await (connect_only(host, port) || sleep_for(timeout));
-        if (result.index() == 1) {
-            close();
-            throw redis_io_error(
-                fmt::format("connecting to {}: no answer within {} ms", where_, timeout.count()));
-        }
-    } catch (const boost::system::system_error& e) {
+    // caught(): a refused connection ends the race at once instead of when the timer does.
+    std::string_view step = "connecting to";
+    auto result = co_await (caught(open(host, port, step)) || sleep_for(timeout));
+    if (result.index() == 1) {
         close();
-        throw redis_io_error(fmt::format("connecting to {}: {}", where_, e.code().message()));
+        throw redis_io_error(fmt::format("{} {}: no answer within {} ms", step, where_, timeout.count()));
+    }
+    if (const auto& error = std::get<0>(result).first) {
+        close();
+        std::rethrow_exception(error);
+    }
+    if (tls_ != nullptr) {
+        // A TLS 1.3 server checks the client's certificate after the handshake, so a refusal shows
+        // at the first command: make that one a PING, whose failure can be explained (any answer,
+        // NOAUTH included, means the connection was accepted).
+        std::string refused;
+        try {
+            command_args ping{"PING"};
+            co_await command(std::move(ping), timeout);
+        } catch (const redis_io_error& e) {
+            refused = e.what();
+        }
+        if (!refused.empty()) {
+            throw redis_io_error(
+                fmt::format("{}, right after the TLS handshake: the server may want a client "
+                            "certificate it trusts (cert_file, key_file)",
+                            refused));
+        }
     }
     if (!password.empty()) {
         command_args auth{"AUTH",
@@ -154,7 +233,7 @@ asio::awaitable<reply_ptr> redis_connection::command(command_args args, std::chr
 
 asio::awaitable<std::vector<reply_ptr>> redis_connection::pipeline(const std::vector<command_args>& commands,
                                                                    std::chrono::milliseconds timeout) {
-    if (!socket_.is_open()) {
+    if (!is_open()) {
         throw redis_io_error(fmt::format("not connected to {}", where_));
     }
     std::string request;
@@ -179,7 +258,9 @@ asio::awaitable<std::vector<reply_ptr>> redis_connection::pipeline(const std::ve
 }
 
 asio::awaitable<std::vector<reply_ptr>> redis_connection::exchange(std::string request, std::size_t count) {
-    co_await asio::async_write(socket_, asio::buffer(request), asio::use_awaitable);
+    co_await std::visit(
+        [&](auto& stream) { return asio::async_write(stream, asio::buffer(request), asio::use_awaitable); },
+        stream_);
     std::vector<reply_ptr> replies;
     replies.reserve(count);
     std::array<char, 16384> buffer{};
@@ -194,7 +275,9 @@ asio::awaitable<std::vector<reply_ptr>> redis_connection::exchange(std::string r
             replies.emplace_back(static_cast<redisReply*>(reply));
             continue;
         }
-        const auto n = co_await socket_.async_read_some(asio::buffer(buffer), asio::use_awaitable);
+        const auto n = co_await std::visit(
+            [&](auto& stream) { return stream.async_read_some(asio::buffer(buffer), asio::use_awaitable); },
+            stream_);
         redisReaderFeed(reader_.get(), buffer.data(), n);
     }
     co_return replies;

@@ -6,18 +6,23 @@
  *
  * Why the reader and not redisAsyncContext with an adapter: the socket, its timeouts and its
  * cancellation stay plain Asio (a coroutine with a deadline per command), with no C callbacks that
- * outlive their objects, and hiredis still does all of RESP.
+ * outlive their objects, and hiredis still does all of RESP. TLS (rediss://) is an Asio SSL stream
+ * over the same socket: only the connect step and the stream the bytes go through differ.
  */
 
 #include <hiredis/hiredis.h>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 
 #include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 namespace nhpush::sources {
@@ -33,7 +38,8 @@ using reply_ptr = std::unique_ptr<redisReply, reply_deleter>;
 /** @brief One command: its words, binary-safe. */
 using command_args = std::vector<std::string>;
 
-/** @brief The connection failed: refused, closed, timed out, or a reply that cannot be parsed. */
+/** @brief The connection failed: refused, closed, timed out, a TLS handshake (or the server's
+ *  certificate) refused, or a reply that cannot be parsed. */
 struct redis_io_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
@@ -44,13 +50,19 @@ struct redis_io_error : std::runtime_error {
  */
 class redis_connection {
 public:
-    explicit redis_connection(boost::asio::any_io_executor ex);
+    /**
+     * @param tls for rediss://: the client context (CA, client certificate, verify_peer) every
+     * connection is made with, the server's name or IP checked against its certificate; null for
+     * redis://. It must outlive the connection.
+     */
+    explicit redis_connection(boost::asio::any_io_executor ex, boost::asio::ssl::context* tls = nullptr);
     ~redis_connection();
     redis_connection(const redis_connection&) = delete;
     redis_connection& operator=(const redis_connection&) = delete;
 
     /**
-     * @brief Connects, then AUTH (when `password` is not empty) and SELECT (when `db` is not 0).
+     * @brief Connects (and makes the TLS handshake), then AUTH (when `password` is not empty) and
+     * SELECT (when `db` is not 0), each step within `timeout`.
      * @throws redis_io_error, naming `host:port` and what failed; never the password.
      */
     boost::asio::awaitable<void> connect(std::string host,
@@ -74,13 +86,21 @@ public:
     /** @brief Closes the socket; pending operations end with redis_io_error. */
     void close() noexcept;
 
-    bool is_open() const noexcept { return socket_.is_open(); }
+    bool is_open() const noexcept { return socket().is_open(); }
 
 private:
-    boost::asio::awaitable<std::vector<reply_ptr>> exchange(std::string request, std::size_t replies);
-    boost::asio::awaitable<void> connect_only(std::string host, std::uint16_t port);
+    using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
 
-    boost::asio::ip::tcp::socket socket_;
+    boost::asio::awaitable<std::vector<reply_ptr>> exchange(std::string request, std::size_t replies);
+    /// Resolves, connects and (rediss://) makes the TLS handshake; `step` names the step under way.
+    boost::asio::awaitable<void> open(std::string host, std::uint16_t port, std::string_view& step);
+    /// The TCP socket, under the TLS stream for rediss://.
+    boost::asio::ip::tcp::socket& socket() noexcept;
+    const boost::asio::ip::tcp::socket& socket() const noexcept;
+
+    boost::asio::ssl::context* tls_;
+    /// A new one at each connect: a TLS stream cannot be used again once closed.
+    std::variant<boost::asio::ip::tcp::socket, tls_stream> stream_;
     std::unique_ptr<redisReader, void (*)(redisReader*)> reader_;
     std::string where_;  ///< host:port, for messages
 };

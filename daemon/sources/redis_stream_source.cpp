@@ -16,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
+#include <openssl/ssl.h>
 
 #include <unistd.h>
 
@@ -37,6 +38,21 @@ constexpr milliseconds busy_block{50};
 // How often a full queue is looked at again when no result wakes the loop earlier.
 constexpr milliseconds room_poll{20};
 const retry_config reconnect_backoff{0, milliseconds{100}, milliseconds{5'000}};
+
+/// For rediss://: TLS 1.2 or later, the server's certificate verified against ca_file (or the system
+/// store), and the client certificate of cert_file/key_file if any; nullopt for redis://.
+std::optional<asio::ssl::context> make_tls_context(std::string_view name,
+                                                   const config::source_config& source,
+                                                   const config::redis_url& url) {
+    if (!url.tls) {
+        return std::nullopt;
+    }
+    std::optional<asio::ssl::context> ctx(std::in_place, asio::ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+    ctx->set_verify_mode(asio::ssl::verify_peer);
+    config::load_source_tls_files(name, source, ctx->native_handle());
+    return ctx;
+}
 
 std::string trim(std::string s) {
     constexpr std::string_view ws = " \t\r\n";
@@ -98,10 +114,11 @@ public:
         , name_(std::move(name))
         , config_(std::move(config))
         , url_(*config::parse_redis_url(config_.url))
+        , tls_(make_tls_context(name_, config_, url_))
         , password_(std::move(password))
         , services_(services)
         , counters_(std::move(counters))
-        , connection_(strand_)
+        , connection_(strand_, tls_ ? &*tls_ : nullptr)
         , wake_timer_(strand_)
         , jitter_(std::random_device{}()) {
         if (config_.consumer.empty()) {
@@ -183,11 +200,12 @@ private:
                 counters_->set_problem({});
                 counters_->connected.store(true, std::memory_order_relaxed);
                 services_.log.log(log_level::info,
-                                  "source {}: reading stream {} at {}:{} as consumer {} of group {}",
+                                  "source {}: reading stream {} at {}:{}{} as consumer {} of group {}",
                                   name_,
                                   config_.stream,
                                   url_.host,
                                   url_.port,
+                                  url_.tls ? " over TLS" : "",
                                   config_.consumer,
                                   config_.group);
                 co_await serve();
@@ -573,7 +591,8 @@ private:
     std::string name_;
     config::source_config config_;
     config::redis_url url_;
-    std::string password_;  ///< a secret: never logged
+    std::optional<asio::ssl::context> tls_;  ///< for rediss://, made once: the files are read at start only
+    std::string password_;                   ///< a secret: never logged
     source_services services_;
     std::shared_ptr<metrics::source_counters> counters_;
     write_back_keys keys_;

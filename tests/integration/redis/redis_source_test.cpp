@@ -1,10 +1,11 @@
 // nhpushd's [sources.NAME] of type redis-stream against a real redis-server and nhpush-hubsim:
 // several daemons share a stream, a daemon or Redis dies mid-stream, bad entries, hub refusals and
-// a full queue.
+// a full queue; rediss:// (TLS) with a certificate that verifies and with ones that do not.
 #include "hubsim_process.hpp"
 #include "json_answers.hpp"
 #include "nhpushd_process.hpp"
 #include "redis_process.hpp"
+#include "redis_tls.hpp"
 #include "test_wait.hpp"
 
 #include <fmt/format.h>
@@ -34,14 +35,18 @@ constexpr milliseconds scaled(milliseconds d) {
 constexpr std::string_view group = "nhpushd";
 
 /// The [sources.orders] table, appended after [hubs.main] (the last table of the fixture's file).
-std::string source_table(const redis_process& redis, std::string_view consumer, std::string_view extra = {}) {
+std::string source_table_at(std::string_view url, std::string_view consumer, std::string_view extra = {}) {
     return fmt::format(
         "\n[sources.orders]\ntype = \"redis-stream\"\nurl = \"{}\"\nstream = \"{}\"\n"
         "consumer = \"{}\"\n{}\n",
-        redis.url(),
+        url,
         stream,
         consumer,
         extra);
+}
+
+std::string source_table(const redis_process& redis, std::string_view consumer, std::string_view extra = {}) {
+    return source_table_at(redis.url(), consumer, extra);
 }
 
 std::string entry_id(std::size_t i) {
@@ -383,6 +388,147 @@ TEST(RedisSourceWithSpool, AcknowledgedOnceSpooledAndSentAfterARestart) {
     std::printf("[ measure ] %zu entries acknowledged (spooled) before the kill, %zu received in all\n",
                 acked_before_kill,
                 hub.record_lines().size());
+}
+
+}  // namespace
+}  // namespace nhpush::testing
+
+namespace nhpush::testing {
+namespace {
+
+/// `url = "rediss://127.0.0.1:PORT/0"` and the TLS keys naming `ca_file` (and a client identity).
+std::string tls_source_table(std::uint16_t port,
+                             std::string_view consumer,
+                             const std::string& ca_file,
+                             const tls_identity* client = nullptr) {
+    auto keys = fmt::format("ca_file = \"{}\"\n", ca_file);
+    if (client != nullptr) {
+        keys += fmt::format("cert_file = \"{}\"\nkey_file = \"{}\"\n", client->cert_file, client->key_file);
+    }
+    return source_table_at(fmt::format("rediss://127.0.0.1:{}/0", port), consumer, keys);
+}
+
+std::string healthz(const nhpushd_process& daemon) {
+    return daemon.client().get("/healthz").body;
+}
+
+/// The source keeps failing with `error` (in the log and /healthz, twice at least: it retries) and
+/// reads nothing; the daemon still stops at once.
+void expect_refused(nhpushd_process& daemon,
+                    const hubsim_process& hub,
+                    redis_client& r,
+                    const std::string& error) {
+    ASSERT_TRUE(daemon.wait_for_log(error, scaled(10s))) << daemon.log();
+    ASSERT_TRUE(
+        poll_until([&] { return source_stat(daemon, "/sources/orders/reconnects") >= 2; }, scaled(10s)))
+        << daemon.log();
+    const auto health = healthz(daemon);
+    EXPECT_EQ(text_at(health, "/status"), "degraded");
+    EXPECT_NE(health.find("source orders: not reading stream orders: " + error), std::string::npos) << health;
+    EXPECT_EQ(source_stat(daemon, "/sources/orders/read"), 0u);
+    EXPECT_TRUE(hub.record_lines().empty());
+    EXPECT_EQ(r.pending(std::string(stream), std::string(group)), 0u);
+    EXPECT_EQ(daemon.stop(scaled(10s)), 0) << "a source stuck in a failing connect does not hold up a stop";
+}
+
+TEST(RedisSourceTls, EntriesSentOverMutualTlsReachTheHubAndAreAcknowledged) {
+    constexpr std::size_t count = 500;
+    hubsim_process hub({.record = true});
+    redis_process redis;
+    redis_client r(redis.port());
+    const test_ca ca(redis.dir(), "test");
+    const auto port = enable_tls(r, ca.issue("server", "IP:127.0.0.1"), ca.cert_file());
+    const auto client = ca.issue("nhpushd", "DNS:nhpushd.test");  // Redis asks for one by default
+    nhpushd_process d1(hub, {.hub_extra = tls_source_table(port, "d1", ca.cert_file(), &client)});
+    ASSERT_TRUE(
+        d1.wait_for_log(fmt::format("reading stream orders at 127.0.0.1:{} over TLS", port), scaled(10s)))
+        << d1.log();
+    produce(r, 0, count);
+    ASSERT_TRUE(hub.wait_for_record_lines(count, scaled(20s))) << d1.log();
+    ASSERT_TRUE(wait_pending_empty(r, scaled(10s)));
+    EXPECT_EQ(expect_all_delivered(received_ids(hub), count), 0u);
+
+    // Redis drops the TLS connection: the source makes a new one, and the next entries arrive too.
+    ASSERT_EQ(r.integer({"CLIENT", "KILL", "LADDR", fmt::format("127.0.0.1:{}", port)}), 1u);
+    produce(r, count, count);
+    ASSERT_TRUE(poll_until([&] { return received_ids(hub).size() >= 2 * count; }, scaled(20s))) << d1.log();
+    ASSERT_TRUE(wait_pending_empty(r, scaled(10s)));
+    EXPECT_EQ(expect_all_delivered(received_ids(hub), 2 * count), 0u);
+    EXPECT_GE(source_stat(d1, "/sources/orders/reconnects"), 1u);
+    EXPECT_EQ(source_stat(d1, "/sources/orders/acked"), 2 * count);
+    EXPECT_EQ(text_at(healthz(d1), "/status"), "ok");
+}
+
+TEST(RedisSourceTls, ACertificateFromAnotherCaIsRefusedByName) {
+    hubsim_process hub({.record = true});
+    redis_process redis;
+    redis_client r(redis.port());
+    const test_ca ca(redis.dir(), "server");
+    const test_ca other(redis.dir(), "other");
+    const auto port = enable_tls(r, ca.issue("server", "IP:127.0.0.1"), ca.cert_file(), false);
+    produce(r, 0, 3);
+    nhpushd_process d1(hub, {.hub_extra = tls_source_table(port, "d1", other.cert_file())});
+    // OpenSSL's reason depends on the chain Redis sends (with its CA or without).
+    expect_refused(
+        d1, hub, r, fmt::format("TLS handshake with 127.0.0.1:{} failed: certificate verify failed: ", port));
+}
+
+TEST(RedisSourceTls, ACertificateForAnotherNameIsRefusedByName) {
+    hubsim_process hub({.record = true});
+    redis_process redis;
+    redis_client r(redis.port());
+    const test_ca ca(redis.dir(), "test");
+    // Trusted, but for neither the address nor the name the daemons connect to.
+    const auto port = enable_tls(r, ca.issue("server", "DNS:redis.example"), ca.cert_file(), false);
+    produce(r, 0, 3);
+    nhpushd_process by_address(hub, {.hub_extra = tls_source_table(port, "d1", ca.cert_file())});
+    expect_refused(
+        by_address,
+        hub,
+        r,
+        fmt::format("TLS handshake with 127.0.0.1:{} failed: certificate verify failed: IP address mismatch",
+                    port));
+    nhpushd_process by_name(
+        hub,
+        {.hub_extra = source_table_at(fmt::format("rediss://localhost:{}/0", port),
+                                      "d2",
+                                      fmt::format("ca_file = \"{}\"\n", ca.cert_file()))});
+    expect_refused(
+        by_name,
+        hub,
+        r,
+        fmt::format("TLS handshake with localhost:{} failed: certificate verify failed: hostname mismatch",
+                    port));
+}
+
+TEST(RedisSourceTls, AServerThatWantsAClientCertificateSaysSo) {
+    hubsim_process hub({.record = true});
+    redis_process redis;
+    redis_client r(redis.port());
+    const test_ca ca(redis.dir(), "test");
+    const auto port = enable_tls(r, ca.issue("server", "IP:127.0.0.1"), ca.cert_file(), true);
+    produce(r, 0, 3);
+    nhpushd_process d1(hub, {.hub_extra = tls_source_table(port, "d1", ca.cert_file())});  // no cert_file
+    // Over TLS 1.3 the refusal comes after the handshake, as an alert or a reset.
+    expect_refused(d1, hub, r, fmt::format("connection to 127.0.0.1:{}: ", port));
+    EXPECT_NE(
+        d1.log().find("right after the TLS handshake: the server may want a client certificate it trusts "
+                      "(cert_file, key_file)"),
+        std::string::npos)
+        << d1.log();
+}
+
+TEST(RedisSourceTls, AHandshakeWithNoAnswerTimesOut) {
+    hubsim_process hub;
+    silent_listener silent;
+    nhpushd_process d1(
+        hub,
+        {.hub_extra = source_table_at(
+             fmt::format("rediss://127.0.0.1:{}/0", silent.port()), "d1", "command_timeout = 300\n")});
+    const auto error = fmt::format("TLS handshake with 127.0.0.1:{}: no answer within 300 ms", silent.port());
+    ASSERT_TRUE(d1.wait_for_log(error, scaled(10s))) << d1.log();
+    EXPECT_NE(healthz(d1).find(error), std::string::npos) << healthz(d1);
+    EXPECT_EQ(d1.stop(scaled(10s)), 0);
 }
 
 }  // namespace

@@ -8,8 +8,16 @@
 #include "test_names.hpp"
 
 #include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 
@@ -375,6 +383,186 @@ memory_window = 500
     EXPECT_EQ(spool("fsync_interval_ms = 0\n"),
               "spool.fsync_interval_ms must be between 1 and 60000 milliseconds");
     EXPECT_EQ(spool("directory = \"/x\"\n"), "unknown key spool.directory");
+}
+
+}  // namespace
+
+// ---- [sources.NAME] over TLS (rediss://) ---------------------------------------------------------
+
+namespace {
+
+template <class T, void (*Free)(T*)>
+using owned = std::unique_ptr<T, std::integral_constant<decltype(Free), Free>>;
+
+/// A self-signed certificate and its private key, PEM (the key encrypted when `passphrase` is set).
+struct test_identity {
+    std::string certificate;
+    std::string private_key;
+};
+
+template <class Write>
+std::string to_pem(Write write) {
+    owned<BIO, BIO_free_all> bio(BIO_new(BIO_s_mem()));
+    if (!bio || write(bio.get()) != 1) {
+        throw std::runtime_error("PEM encoding failed");
+    }
+    char* data = nullptr;
+    const auto size = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(size));
+}
+
+test_identity make_identity(const std::string& passphrase = {}) {
+    owned<EVP_PKEY, EVP_PKEY_free> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+    owned<X509, X509_free> cert(X509_new());
+    if (!key || !cert) {
+        throw std::runtime_error("key or certificate generation failed");
+    }
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(cert.get()),
+                               "CN",
+                               MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("nhpush-test"),
+                               -1,
+                               -1,
+                               0);
+    X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get()));
+    X509_set_pubkey(cert.get(), key.get());
+    if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) {
+        throw std::runtime_error("signing failed");
+    }
+    const auto* cipher = passphrase.empty() ? nullptr : EVP_aes_128_cbc();
+    auto* pass = reinterpret_cast<unsigned char*>(const_cast<char*>(passphrase.data()));
+    return {to_pem([&](BIO* b) { return PEM_write_bio_X509(b, cert.get()); }), to_pem([&](BIO* b) {
+                return PEM_write_bio_PrivateKey(
+                    b, key.get(), cipher, pass, static_cast<int>(passphrase.size()), nullptr, nullptr);
+            })};
+}
+
+/// Certificate and key files in a temporary directory, and the `[sources.orders]` tables that name them.
+class source_tls_config : public testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        dir_ = std::filesystem::temp_directory_path() / ("nhpush-config-tls-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir_);
+        const auto client = make_identity();
+        write("ca.pem", make_identity().certificate, 0644);
+        write("client.pem", client.certificate, 0644);
+        write("client.key", client.private_key, 0600);
+        write("other.key", make_identity().private_key, 0600);
+        write("public.key", client.private_key, 0644);
+        write("encrypted.key", make_identity("passphrase").private_key, 0600);
+        write("not-pem.txt", "hello\n", 0644);
+        write("certificate.key", client.certificate, 0600);
+    }
+    static void TearDownTestSuite() { std::filesystem::remove_all(dir_); }
+
+    static std::string write(const std::string& name, const std::string& text, mode_t mode) {
+        const auto path = file(name);
+        std::ofstream(path) << text;
+        ::chmod(path.c_str(), mode);
+        return path;
+    }
+    static std::string file(const std::string& name) { return (dir_ / name).string(); }
+
+    /// parse_config's message for a rediss:// source (or `url`) with `keys`; "" if accepted.
+    static std::string source_error(const std::string& keys,
+                                    const std::string& url = "rediss://127.0.0.1:6380/0") {
+        return error_of(
+            fmt::format("{}[sources.orders]\ntype = \"redis-stream\"\nurl = \"{}\"\nstream = \"s\"\n{}",
+                        minimal_hub,
+                        url,
+                        keys));
+    }
+    static std::string files(const std::string& ca,
+                             const std::string& cert = {},
+                             const std::string& key = {}) {
+        std::string out;
+        for (const auto& [k, v] :
+             {std::pair<const char*, std::string>{"ca_file", ca}, {"cert_file", cert}, {"key_file", key}}) {
+            if (!v.empty()) {
+                out += fmt::format("{} = \"{}\"\n", k, v.starts_with('/') ? v : file(v));
+            }
+        }
+        return out;
+    }
+
+    static inline std::filesystem::path dir_;
+};
+
+TEST(config, rediss_urls_are_tls) {
+    EXPECT_EQ(nhpush::config::parse_redis_url("rediss://redis.internal:6380/1"),
+              (nhpush::config::redis_url{"redis.internal", 6380, 1, true}));
+    EXPECT_EQ(nhpush::config::parse_redis_url("rediss://10.0.0.5"),
+              (nhpush::config::redis_url{"10.0.0.5", 6379, 0, true}));
+    EXPECT_FALSE(nhpush::config::parse_redis_url("rediss://:pw@10.0.0.5"))
+        << "passwords come from password_*";
+    EXPECT_FALSE(nhpush::config::parse_redis_url("redisss://10.0.0.5"));
+    EXPECT_FALSE(nhpush::config::parse_redis_url("rediss://"));
+}
+
+TEST_F(source_tls_config, reads_its_keys_and_accepts_good_files) {
+    EXPECT_EQ(source_error(""), "") << "no ca_file: the system store";
+    EXPECT_EQ(source_error(files("ca.pem")), "");
+    EXPECT_EQ(source_error(files("ca.pem", "client.pem", "client.key")), "");
+    EXPECT_EQ(source_error(files("", "client.pem", "client.key")), "");
+    const auto config = parse_config(fmt::format(
+        "{}[sources.orders]\ntype = \"redis-stream\"\nurl = \"rediss://r:6380\"\nstream = \"s\"\n{}",
+        minimal_hub,
+        files("ca.pem", "client.pem", "client.key")));
+    const auto& source = config.sources.at("orders");
+    EXPECT_EQ(source.ca_file, file("ca.pem"));
+    EXPECT_EQ(source.cert_file, file("client.pem"));
+    EXPECT_EQ(source.key_file, file("client.key"));
+}
+
+TEST_F(source_tls_config, bad_values_name_their_key) {
+    EXPECT_EQ(source_error(files("ca.pem"), "redis://127.0.0.1"),
+              "sources.orders.ca_file is for TLS, but url is redis://; use rediss:// or remove ca_file");
+    EXPECT_EQ(source_error(files("", "client.pem", "client.key"), "redis://127.0.0.1"),
+              "sources.orders.cert_file is for TLS, but url is redis://; use rediss:// or remove cert_file");
+    EXPECT_EQ(
+        source_error(files("", "client.pem")),
+        "sources.orders.key_file is required with cert_file (a client certificate and its key go together)");
+    EXPECT_EQ(
+        source_error(files("", "", "client.key")),
+        "sources.orders.cert_file is required with key_file (a client certificate and its key go together)");
+    EXPECT_EQ(source_error(files("/nonexistent/ca.pem")),
+              "sources.orders.ca_file: cannot open /nonexistent/ca.pem: No such file or directory");
+    EXPECT_EQ(source_error(files(dir_.string())),
+              fmt::format("sources.orders.ca_file: {} is not a regular file", dir_.string()));
+    EXPECT_THAT(
+        source_error(files("not-pem.txt")),
+        testing::StartsWith(fmt::format("sources.orders.ca_file: {} cannot be loaded as PEM certificates: ",
+                                        file("not-pem.txt"))));
+    EXPECT_THAT(
+        source_error(files("ca.pem", "not-pem.txt", "client.key")),
+        testing::StartsWith(fmt::format(
+            "sources.orders.cert_file: {} cannot be loaded as a PEM certificate: ", file("not-pem.txt"))));
+    EXPECT_EQ(source_error(files("ca.pem", "client.pem", "/nonexistent/client.key")),
+              "sources.orders.key_file: cannot open /nonexistent/client.key: No such file or directory");
+    EXPECT_EQ(
+        source_error(files("ca.pem", "client.pem", "public.key")),
+        fmt::format("sources.orders.key_file: {0} is readable by every user (mode 0644); make it private, "
+                    "e.g. chmod o-r {0}",
+                    file("public.key")));
+    EXPECT_EQ(
+        source_error(files("ca.pem", "client.pem", "other.key")),
+        fmt::format("sources.orders.key_file: {} is not the private key of the certificate in cert_file {}",
+                    file("other.key"),
+                    file("client.pem")));
+    EXPECT_EQ(
+        source_error(files("ca.pem", "client.pem", "certificate.key")),
+        fmt::format("sources.orders.key_file: {} cannot be loaded as an unencrypted PEM private key: no "
+                    "key found",
+                    file("certificate.key")));
+    // An encrypted key is refused at once, never a passphrase prompt on the terminal.
+    EXPECT_EQ(
+        source_error(files("ca.pem", "client.pem", "encrypted.key")),
+        fmt::format("sources.orders.key_file: {} cannot be loaded as an unencrypted PEM private key: bad "
+                    "decrypt",
+                    file("encrypted.key")));
 }
 
 }  // namespace
