@@ -180,16 +180,18 @@ recovery_summary spool::recover(const std::function<void(const final_record&)>& 
     return summary;
 }
 
+std::vector<spool::hub_log*> spool::all_logs() const {
+    std::vector<hub_log*> logs;
+    std::lock_guard lock(hubs_mutex_);
+    for (const auto& [name, h] : hubs_) {
+        logs.push_back(h.get());
+    }
+    return logs;
+}
+
 void spool::start(send_function send) {
     send_ = std::move(send);
-    std::vector<hub_log*> logs;
-    {
-        std::lock_guard lock(hubs_mutex_);
-        for (auto& [name, h] : hubs_) {
-            logs.push_back(h.get());
-        }
-    }
-    for (auto* h : logs) {
+    for (auto* h : all_logs()) {
         std::unique_lock lock(h->mutex);
         auto batch = pump(*h);
         lock.unlock();
@@ -343,14 +345,7 @@ void spool::kept(const handoff& h) {
 }
 
 void spool::write_finals() {
-    std::vector<hub_log*> logs;
-    {
-        std::lock_guard lock(hubs_mutex_);
-        for (auto& [name, h] : hubs_) {
-            logs.push_back(h.get());
-        }
-    }
-    for (auto* h : logs) {
+    for (auto* h : all_logs()) {
         std::unique_lock lock(h->mutex);
         if (h->unwritten.empty()) {
             continue;

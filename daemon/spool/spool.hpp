@@ -167,6 +167,7 @@ private:
                      std::vector<admission>& out);
     position write_unwritten(hub_log& h, std::size_t finals_bytes);
     hub_log& log_of(std::string_view hub);
+    std::vector<hub_log*> all_logs() const;  // each hub's log lives as long as the spool
     std::vector<handoff> pump(hub_log& log);
     void deliver(std::vector<handoff> batch);
     std::vector<std::shared_ptr<segment_file>> active_files() const;

@@ -39,23 +39,6 @@ void openssl(std::string_view words, std::vector<std::string> args) {
     }
 }
 
-/// A TCP socket bound to 127.0.0.1 at a port the kernel picks, and that port.
-std::pair<int, std::uint16_t> bound_loopback_socket() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        if (fd >= 0) {
-            ::close(fd);
-        }
-        throw std::runtime_error("cannot bind a loopback socket");
-    }
-    return {fd, ntohs(addr.sin_port)};
-}
-
 }  // namespace
 
 test_ca::test_ca(std::string dir, std::string name)

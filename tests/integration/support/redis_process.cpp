@@ -14,11 +14,7 @@ namespace nhpush::testing {
 
 using namespace std::chrono;
 
-namespace {
-
-/// A port nothing listens on now (bound to port 0, then released). Another process may take it
-/// before redis-server does; the constructor then tries another.
-std::uint16_t free_loopback_port() {
+std::pair<int, std::uint16_t> bound_loopback_socket() {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -29,10 +25,19 @@ std::uint16_t free_loopback_port() {
         if (fd >= 0) {
             ::close(fd);
         }
-        throw std::runtime_error("cannot find a free loopback port");
+        throw std::runtime_error("cannot bind a loopback socket");
     }
+    return {fd, ntohs(addr.sin_port)};
+}
+
+namespace {
+
+/// A port nothing listens on now (bound to port 0, then released). Another process may take it
+/// before redis-server does; the constructor then tries another.
+std::uint16_t free_loopback_port() {
+    const auto [fd, port] = bound_loopback_socket();
     ::close(fd);
-    return ntohs(addr.sin_port);
+    return port;
 }
 
 }  // namespace

@@ -19,9 +19,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace nhpush::testing {
+
+/** @brief A TCP socket bound to 127.0.0.1 at a port the kernel picks (not listening), and that port. */
+std::pair<int, std::uint16_t> bound_loopback_socket();
 
 struct redis_options {
     /// `--appendonly yes --appendfsync always`: every write is on disk before its answer, so a
