@@ -285,7 +285,7 @@ void spool::accept_into(hub_log& h,
     }
     auto freed = pump(h);  // the finals written freed places for what waits on disk
     lock.unlock();
-    wrote();
+    accepted_written();
     deliver(std::move(freed));
 }
 
@@ -354,7 +354,8 @@ void spool::write_finals() {
             write_unwritten(*h, h->unwritten.size());
             auto freed = pump(*h);
             lock.unlock();
-            wrote();
+            // The problem stays: a small final record may fit where a submission does not, and only
+            // a submission written says the spool takes submissions again.
             deliver(std::move(freed));
         } catch (const std::system_error& e) {
             lock.unlock();
@@ -363,7 +364,7 @@ void spool::write_finals() {
     }
 }
 
-void spool::wrote() {
+void spool::accepted_written() {
     if (has_problem_.load(std::memory_order_relaxed)) {
         set_problem({});  // written again: the disk is back
     }

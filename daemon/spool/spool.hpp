@@ -178,7 +178,7 @@ private:
     send_function send_;
     std::atomic<bool> stopped_{false};
     void set_problem(std::string problem);
-    void wrote();  // a write succeeded: clears the problem
+    void accepted_written();  // submissions were written: clears the problem
 
     mutable std::mutex problem_mutex_;
     std::string problem_;
