@@ -77,8 +77,9 @@ hub_sender::hub_sender(worker_pool& pool,
 }
 
 void hub_sender::start() {
+    // Held by the post: a hub destroyed at once (before its threads ran this) is then still whole.
     for (auto& s : shards_) {
-        asio::post(s->context(), [s = s.get()] { s->start(); });
+        asio::post(s->context(), [s = s.get(), keep_alive = shared_from_this()] { s->start(); });
     }
 }
 
@@ -210,7 +211,7 @@ void hub_sender::stop(milliseconds drain) {
     }
     // Every connection is interrupted in whatever it waits for; what is queued fails at once.
     for (auto& s : shards_) {
-        asio::post(s->context(), [s = s.get()] { s->close(); });
+        asio::post(s->context(), [s = s.get(), keep_alive = shared_from_this()] { s->close(); });
     }
     stopper_.wait(lock, [&] { return drained() && running_connections_.load() == 0; });
 }
