@@ -17,6 +17,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -104,6 +105,10 @@ struct send_options {
     /// Attempts a previous run already made (a notification resumed after a restart): they count
     /// against `max_attempts` and in the result's `attempts`. It gets at least one attempt more.
     int attempts_before = 0;
+    /// Not 0: notification_hub::cancel_queued(cancel_key) may cancel it while it is queued. The
+    /// caller picks keys so that no two sends queued at once share one (e.g. a hash of its own id).
+    /// 0: not cancellable by key. Costs a queued notification nothing.
+    std::uint64_t cancel_key = 0;
 };
 
 /** @brief The completion signature of every asynchronous operation of notification_hub. */
@@ -156,13 +161,21 @@ public:
      */
     template <class CompletionToken>
     auto async_send(notification n, CompletionToken&& token) {
+        return async_send(std::move(n), send_options{}, std::forward<CompletionToken>(token));
+    }
+
+    /** @brief As async_send, with `options` (a deadline, a cancel key). */
+    template <class CompletionToken>
+    auto async_send(notification n, send_options options, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, send_signature>(
-            [this](auto handler, notification n) {
+            [this](auto handler, notification n, send_options options) {
                 auto slot = boost::asio::get_associated_cancellation_slot(handler);
-                submit(std::move(n), erase_send_handler(std::move(handler)), validation::needed, {}, slot);
+                submit(
+                    std::move(n), erase_send_handler(std::move(handler)), validation::needed, options, slot);
             },
             token,
-            std::move(n));
+            std::move(n),
+            options);
     }
 
     /**
@@ -192,7 +205,21 @@ public:
     // (asio::bind_cancellation_slot) may be cancelled with cancellation_type::terminal while the
     // notification is queued here (first, or waiting for a retry): it is then never sent (again)
     // and completes once, soon, with errc::cancelled. A request on the wire is not cancelled: it
-    // cannot be recalled. See cancel_queued_send().
+    // cannot be recalled. See cancel_queued_send(). A send given a send_options::cancel_key can be
+    // cancelled the same way by that key, with no slot: see cancel_queued().
+
+    /**
+     * @brief Cancels the send whose send_options::cancel_key is `key` if it is still queued here
+     * (first, or waiting for a retry): it is never sent (again) and completes once, soon, with
+     * errc::cancelled.
+     * @returns true if it was queued; false if no send queued here has that key: on the wire,
+     * completed, not handed over yet, or cancelled already (or `key` is 0).
+     *
+     * Meant for rare cancellations: it looks through the whole queue (linear in its length, about
+     * a millisecond per 100,000 queued) with every worker's queue locked meanwhile. In exchange a
+     * cancellable send costs nothing while it waits. Safe concurrently with the send's completion.
+     */
+    bool cancel_queued(std::uint64_t key);
 
     /** @brief Sends and waits: for simple programs, never from the pool's threads. */
     send_result send(notification n);

@@ -117,16 +117,34 @@ void hub_sender::submit(work_item item,
     if (cancel_slot.is_connected() && item.kind == work_kind::send) {
         item.cancel = &cancel_slot.template emplace<queued_cancellation>(weak_from_this());
     }
-    auto& target = pick_shard();
-    asio::post(target.context(),
-               [&target, item = std::move(item)]() mutable { target.push(std::move(item)); });
+    pick_shard().hand_over(std::move(item));
 }
 
 void hub_sender::drop_cancelled() {
-    // The notification may be in any shard's queue (or moving between two: push() checks too).
+    // The notification may be in any shard's queue (or moving between two: take_incoming checks too).
     for (auto& s : shards_) {
         asio::post(s->context(), [s = s.get(), keep_alive = shared_from_this()] { s->drop_cancelled(); });
     }
+}
+
+bool hub_sender::cancel_queued(std::uint64_t key) {
+    if (key == 0) {
+        return false;
+    }
+    // Every shard's queue at once, locked in a fixed order: an item that work stealing moves from
+    // one shard to another is in one of them whenever both locks are free.
+    std::vector<std::unique_lock<std::mutex>> locks;
+    locks.reserve(shards_.size());
+    for (auto& s : shards_) {
+        locks.emplace_back(s->queue_mutex());
+    }
+    for (auto& s : shards_) {
+        if (s->mark_cancelled(key)) {
+            asio::post(s->context(), [s = s.get(), keep_alive = shared_from_this()] { s->drop_cancelled(); });
+            return true;
+        }
+    }
+    return false;
 }
 
 namespace {
@@ -259,6 +277,7 @@ void notification_hub::submit(notification n,
     if (options.attempts_before > 0) {
         item.result().attempts = options.attempts_before;  // the retry rule counts from there
     }
+    item.cancel_key = options.cancel_key;
     sender_->submit(std::move(item), v == validation::needed, options.deadline, cancel_slot);
 }
 
@@ -271,6 +290,10 @@ void notification_hub::submit_query(query_kind kind,
     item.id = std::move(id);
     item.completion = detail::handler_slot(std::move(handler));
     sender_->submit(std::move(item));
+}
+
+bool notification_hub::cancel_queued(std::uint64_t key) {
+    return sender_->cancel_queued(key);
 }
 
 bool cancel_queued_send(boost::asio::cancellation_signal& signal) {

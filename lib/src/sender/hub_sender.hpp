@@ -57,6 +57,9 @@ public:
     void pause_until(steady::time_point until);
     /// A caller cancelled a queued notification: every shard drops what is cancelled.
     void drop_cancelled();
+    /// Cancels the queued send whose work_item::cancel_key is `key` (not 0): see
+    /// notification_hub::cancel_queued.
+    bool cancel_queued(std::uint64_t key);
     /// The shard with the most notifications ready to send, for work stealing; null with one shard.
     shard* busiest_shard() noexcept;
     /// A connection's coroutine has started, or ended for good.

@@ -1,7 +1,8 @@
 #pragma once
 // A hub's share on one thread: its queue (ready and delayed notifications), its deadline sweep, and
 // its connections, opened as the work outstanding needs them (pool_sizing.hpp). Everything of a
-// shard runs on its own io_context; nothing here is thread-safe but the atomic counters.
+// shard runs on its own io_context; nothing here is thread-safe but the atomic counters, hand_over()
+// and what is said to hold queue_mutex().
 
 #include "nhpush/rate_limiter.hpp"
 #include "sender/work_item.hpp"
@@ -15,6 +16,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <vector>
@@ -43,14 +45,25 @@ public:
     void start();
 
     /// @name The queue
+    /// Queued items are in `incoming_` (handed over, not yet taken in), `ready_` or `delayed_`, and
+    /// they change containers under queue_mutex_ only, so that cancel_queued() can find an item by
+    /// its key from any thread without an index: a queued item is always in one of them. The
+    /// shard's thread is the only writer of `ready_` and `delayed_` and reads them without the lock.
     /// @{
-    void push(work_item item);
+    /// From any thread: queues `item` here (taken in on the shard's thread).
+    void hand_over(work_item item);
     /// Back at the head: the hub had not processed it, or a retry is due.
     void push_front(work_item item);
     /// The next item for the wire (cancelled ones are completed on the way).
     std::optional<work_item> try_take();
     /// Completes every queued item whose caller cancelled it (errc::cancelled).
     void drop_cancelled();
+    /// Guards the containers of the queued items (see above); never held while calling out.
+    std::mutex& queue_mutex() noexcept { return queue_mutex_; }
+    /// With queue_mutex() held, from any thread: marks the queued item with `key` as cancelled (the
+    /// shard drops it at its next look, drop_cancelled() or try_take()). False if no item queued
+    /// here has that key, or it was cancelled already.
+    bool mark_cancelled(std::uint64_t key) noexcept;
     /// Finishes with `why` every queued or delayed item that `matches`.
     template <class Predicate>
     void finish_queued_if(Predicate matches, errc why);
@@ -93,8 +106,6 @@ public:
     std::size_t ready_count() const noexcept { return ready_count_.load(std::memory_order_relaxed); }
     /// On this shard's thread: hands up to half the ready queue to `thief` (on its thread).
     void give_work(shard& thief);
-    /// On this shard's thread: what another shard gave (possibly nothing).
-    void receive_work(std::vector<work_item> items);
     /// @}
 
     /// Queued or in flight here: submit() sends new work to the less loaded of two shards.
@@ -104,6 +115,14 @@ public:
     }
 
 private:
+    /// On the shard's thread: moves what was handed over into the ready queue.
+    void take_incoming();
+    /// On the shard's thread: the item at the head of the ready queue, removed; nullopt if none.
+    std::optional<work_item> pop_ready();
+    /// `item` back at the head of the ready queue (cancellable again).
+    void requeue_front(work_item item);
+    /// Whether a queued item's deadline is `now` or earlier (a look without the lock: see above).
+    bool any_queued_past(steady::time_point now) const noexcept;
     /// Opens as many connections as the outstanding work needs (pool_sizing.hpp).
     void grow_pool();
     void open_connection();
@@ -122,6 +141,8 @@ private:
     hub_sender& owner_;
     boost::asio::io_context& ioc_;
     shard_limits limits_;
+    std::mutex queue_mutex_;
+    std::deque<work_item> incoming_;  // written by any thread, under queue_mutex_
     std::deque<work_item> ready_;
     std::multimap<steady::time_point, work_item> delayed_;
     std::vector<hub_connection*> idle_;  // waiting in wait_for_work

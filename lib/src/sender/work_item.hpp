@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -16,7 +17,7 @@ namespace nhpush::detail {
 using steady = std::chrono::steady_clock;
 
 /// What a queued entry asks of the hub.
-enum class work_kind { send, cancel_scheduled, outcome_details };
+enum class work_kind : std::uint8_t { send, cancel_scheduled, outcome_details };
 
 /// Holds a completion handler. Its move assignment reconstructs the handler: in Boost 1.81,
 /// any_completion_handler's own assignment recurses without end (fixed in 1.82), and containers
@@ -72,15 +73,21 @@ private:
 
 /// One accepted notification (or query) until its final result.
 struct work_item {
+    // The small fields share the first 8 bytes, so the cancel key costs a queued item nothing.
     work_kind kind = work_kind::send;
+    bool cancelled_by_key = false;  // cancel_queued(cancel_key) found it queued; see shard::queue_mutex_
+    int free_resends = 0;           // resent without an attempt: the hub had not processed it
     notification n;
     std::string id;  // for queries
     handler_slot completion;
     steady::time_point enqueued_at;
     steady::time_point deadline;
-    int free_resends = 0;                         // resent without an attempt: the hub had not processed it
+    std::uint64_t cancel_key = 0;                 // send_options::cancel_key; 0: none
     std::unique_ptr<send_result> partial_result;  // see result()
     queued_cancellation* cancel = nullptr;        // in the handler's cancellation slot; null: not cancellable
+
+    /// Cancelled while queued, by its caller's slot or by its key: never to be sent (again).
+    bool cancelled() const noexcept { return cancelled_by_key || (cancel != nullptr && cancel->cancelled()); }
 
     /// The result so far, filled as attempts come back. Allocated at the first use, so a queued
     /// item that no attempt has reached is half the size (nhpushd holding 100k queued: 24 MB less).
