@@ -143,7 +143,7 @@ void notification_dispatcher::send_handoff(hub_slot& slot,
                                            notification n,
                                            then_handler then) {
     const auto deadline = system_clock::time_point(milliseconds(h.record.deadline_ms));
-    const auto cancel = cancellations_.open(h.record.id);
+    const auto cancel = cancellations_.open(*slot.hub, h.record.id);
     if (cancel.cancelled) {
         // Cancelled while it waited in the spool: never handed to the library.
         send_result r;
@@ -155,39 +155,37 @@ void notification_dispatcher::send_handoff(hub_slot& slot,
         }
         return;
     }
-    const std::string id = h.record.id;
     const bool scheduled = n.schedule_at.has_value();
     detail::at_once_outcome outcome;
     detail::at_once_scope scope(&outcome);
-    // The completion keeps the accepted record: the final record needs its segment. Its cancellation
-    // slot lets DELETE /v1/notifications/{id} stop it while it is queued in the library.
+    // The completion keeps the accepted record: the final record needs its segment. Its cancel key
+    // lets DELETE /v1/notifications/{id} stop it while it is queued in the library.
     slot.hub->async_send_prepared(
         std::move(n),
-        send_options{.deadline = deadline, .attempts_before = static_cast<int>(h.attempts)},
-        boost::asio::bind_cancellation_slot(
-            send_cancellations::slot_of(cancel),
-            [this, &slot, h = std::move(h), then = std::move(then), signal = cancel.signal, scheduled](
-                boost::system::error_code ec, send_result r) mutable {
-                cancellations_.close(h.record.id, signal);
-                if (auto* at_once = detail::current_at_once) {
-                    // Refused before it was queued: it stays in the spool, for later or the next start.
-                    at_once->completed = true;
-                    if (ec == errc::queue_full) {
-                        spool_->hand_back(std::move(h), false);
-                    } else {
-                        keep_or_resend(std::move(h), r);
-                    }
-                    if (then) {
-                        std::move(then)(ec, std::move(r), true);
-                    }
-                    return;
+        send_options{
+            .deadline = deadline, .attempts_before = static_cast<int>(h.attempts), .cancel_key = cancel.key},
+        [this, &slot, h = std::move(h), then = std::move(then), key = cancel.key, scheduled](
+            boost::system::error_code ec, send_result r) mutable {
+            cancellations_.close(key);
+            if (auto* at_once = detail::current_at_once) {
+                // Refused before it was queued: it stays in the spool, for later or the next start.
+                at_once->completed = true;
+                if (ec == errc::queue_full) {
+                    spool_->hand_back(std::move(h), false);
+                } else {
+                    keep_or_resend(std::move(h), r);
                 }
-                finish_spooled(&slot, std::move(h), ec, r, scheduled);
                 if (then) {
-                    std::move(then)(ec, std::move(r), false);
+                    std::move(then)(ec, std::move(r), true);
                 }
-            }));
-    cancellations_.arm(id, cancel.signal);
+                return;
+            }
+            finish_spooled(&slot, std::move(h), ec, r, scheduled);
+            if (then) {
+                std::move(then)(ec, std::move(r), false);
+            }
+        });
+    cancellations_.arm(cancel);
 }
 
 void notification_dispatcher::send_spooled(hub_slot* slot,
@@ -267,7 +265,7 @@ boost::system::error_code notification_dispatcher::submit_in_memory(dispatch_req
         return dispatch_errc::duplicate_id;
     }
     detail::at_once_outcome outcome;
-    const auto cancel = cancellations_.open(id);
+    const auto cancel = cancellations_.open(*slot.hub, id);
     if (cancel.cancelled) {
         // DELETE came between the claim and this hand-over: accepted, and cancelled at once.
         results_.confirm(id);
@@ -279,24 +277,23 @@ boost::system::error_code notification_dispatcher::submit_in_memory(dispatch_req
     const bool scheduled = n.schedule_at.has_value();
     try {
         detail::at_once_scope scope(&outcome);
-        slot.hub->async_send_prepared(
-            std::move(n),
-            boost::asio::bind_cancellation_slot(send_cancellations::slot_of(cancel),
-                                                [this, &slot, id, signal = cancel.signal, scheduled](
-                                                    boost::system::error_code ec, send_result r) mutable {
-                                                    cancellations_.close(id, signal);
-                                                    if (auto* at_once = detail::current_at_once) {
-                                                        *at_once = {true, ec, std::move(r)};
-                                                        return;
-                                                    }
-                                                    finish(slot, id, ec, r, scheduled);
-                                                }));
+        slot.hub->async_send_prepared(std::move(n),
+                                      send_options{.cancel_key = cancel.key},
+                                      [this, &slot, id, key = cancel.key, scheduled](
+                                          boost::system::error_code ec, send_result r) mutable {
+                                          cancellations_.close(key);
+                                          if (auto* at_once = detail::current_at_once) {
+                                              *at_once = {true, ec, std::move(r)};
+                                              return;
+                                          }
+                                          finish(slot, id, ec, r, scheduled);
+                                      });
     } catch (...) {
-        cancellations_.close(id, cancel.signal);
+        cancellations_.close(cancel.key);
         results_.forget(id);  // never leave a claim pending: others of this id wait for it
         throw;
     }
-    cancellations_.arm(id, cancel.signal);
+    cancellations_.arm(cancel);
     if (!outcome.completed) {
         results_.confirm(id);
         return {};

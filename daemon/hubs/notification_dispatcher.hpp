@@ -11,7 +11,6 @@
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/dispatch.hpp>
 
 #include <boost/system/error_code.hpp>
@@ -146,7 +145,7 @@ public:
     /** @brief The spool, or nullptr. */
     spool::spool* spool() const noexcept { return spool_; }
 
-    /** @brief The cancellation signals of the notifications handed to the library. */
+    /** @brief Cancels notifications still queued, in the library or not handed to it yet. */
     send_cancellations& cancellations() noexcept { return cancellations_; }
 
     /** @brief Spooled notifications a stop cut short so far: they are sent after the next start. */
@@ -274,7 +273,7 @@ private:
     /// (before the caller's handler can run) and marks the caller's at_once_outcome.
     template <class Handler>
     void send(hub_slot& slot, notification n, std::string id, Handler handler) {
-        const auto cancel = cancellations_.open(id);
+        const auto cancel = cancellations_.open(*slot.hub, id);
         if (cancel.cancelled) {
             // DELETE came between the claim and this hand-over: cancelled, never sent.
             results_.confirm(id);
@@ -289,27 +288,25 @@ private:
             return;
         }
         const bool scheduled = n.schedule_at.has_value();
-        const std::string key = id;
         slot.hub->async_send_prepared(
             std::move(n),
-            boost::asio::bind_cancellation_slot(
-                send_cancellations::slot_of(cancel),
-                [this, &slot, id = std::move(id), h = std::move(handler), signal = cancel.signal, scheduled](
-                    boost::system::error_code ec, send_result r) mutable {
-                    cancellations_.close(id, signal);
-                    const bool at_once = refusing();
-                    if (at_once) {
-                        results_.forget(id);
-                        detail::current_at_once->completed = true;
-                    } else {
-                        finish(slot, id, ec, r, scheduled);
-                    }
-                    auto ex = boost::asio::get_associated_executor(h);
-                    boost::asio::dispatch(ex, [h = std::move(h), ec, r = std::move(r), at_once]() mutable {
-                        std::move(h)(ec, std::move(r), at_once);
-                    });
-                }));
-        cancellations_.arm(key, cancel.signal);
+            send_options{.cancel_key = cancel.key},
+            [this, &slot, id = std::move(id), h = std::move(handler), key = cancel.key, scheduled](
+                boost::system::error_code ec, send_result r) mutable {
+                cancellations_.close(key);
+                const bool at_once = refusing();
+                if (at_once) {
+                    results_.forget(id);
+                    detail::current_at_once->completed = true;
+                } else {
+                    finish(slot, id, ec, r, scheduled);
+                }
+                auto ex = boost::asio::get_associated_executor(h);
+                boost::asio::dispatch(ex, [h = std::move(h), ec, r = std::move(r), at_once]() mutable {
+                    std::move(h)(ec, std::move(r), at_once);
+                });
+            });
+        cancellations_.arm(cancel);
     }
 
     void finish(hub_slot& slot,

@@ -140,6 +140,32 @@ TEST(cancel, a_queued_notification_is_never_sent_and_one_on_the_wire_cannot_be_r
     EXPECT_EQ(c.request("DELETE", "/v1/notifications/nope").status, 404u);
 }
 
+TEST(cancel, without_a_spool_a_queued_notification_is_cancelled_in_the_sender_and_never_sent) {
+    // One HTTP/1.1 connection to a slow hub: the first is on the wire, the others wait in the sender.
+    hubsim_process hub({.args = {"--latency", "3000"}});
+    nhpushd_process d(hub, {.hub_extra = "protocol = \"http1\"\nmin_connections = 1\nmax_connections = 1\n"});
+    auto c = d.client();
+    for (const auto* id : {"m-1", "m-2", "m-3"}) {
+        ASSERT_EQ(c.post_json("/v1/notifications", notification_json(fmt::format(R"("id":"{}")", id))).status,
+                  202u);
+    }
+    ASSERT_TRUE(hub.wait_for_stat("/requests", 1, seconds{10}));
+
+    const auto cancelled = c.request("DELETE", "/v1/notifications/m-2");
+    EXPECT_EQ(cancelled.status, 200u) << cancelled.body;
+    EXPECT_EQ(text_at(cancelled.body, "/cancelled"), "queue");
+    const auto on_the_wire = c.request("DELETE", "/v1/notifications/m-1");
+    EXPECT_EQ(on_the_wire.status, 409u);
+    EXPECT_THAT(text_at(on_the_wire.body, "/error/message"), HasSubstr("on the wire"));
+
+    EXPECT_EQ(wait_final(d, "m-2", seconds{2}), "failed") << "cancelled at once, not after m-1";
+    EXPECT_EQ(text_at(c.get("/v1/notifications/m-2").body, "/reason"), "cancelled");
+    EXPECT_EQ(c.request("DELETE", "/v1/notifications/m-2").status, 409u) << "finished: nothing to cancel";
+    EXPECT_EQ(wait_final(d, "m-1"), "sent");
+    EXPECT_EQ(wait_final(d, "m-3"), "sent");
+    EXPECT_EQ(hub.stat("/requests"), 2u) << "m-2 never reached the hub";
+}
+
 TEST(cancel, one_waiting_in_the_spool_is_cancelled_when_its_turn_comes_and_never_sent) {
     // memory_window = 1: while c-1 is on the wire, c-2 waits on disk, not yet in the library.
     hubsim_process hub({.args = {"--latency", "1500"}});
