@@ -80,6 +80,7 @@ void accumulate(sender_stats_snapshot& into, const sender_stats_snapshot& s) {
     into.failed_shutdown += s.failed_shutdown;
     into.outcome_unknown += s.outcome_unknown;
     into.failed_send_path += s.failed_send_path;
+    into.cancelled += s.cancelled;
     into.failed_auth += s.failed_auth;
     into.retries += s.retries;
     into.resent_after_close += s.resent_after_close;
@@ -219,6 +220,12 @@ std::shared_ptr<const live_config> hub_registry::current() const {
     return current_;
 }
 
+sender_stats_snapshot hub_slot::stats() const {
+    auto s = hub->stats();
+    s.cancelled += cancelled_before_hand_over.load(std::memory_order_relaxed);
+    return s;
+}
+
 std::vector<hub_totals> hub_registry::totals() const {
     std::lock_guard lock(mutex_);
     std::vector<hub_totals> out;
@@ -226,13 +233,13 @@ std::vector<hub_totals> hub_registry::totals() const {
         return out;
     }
     for (const auto& slot : current_->hubs) {
-        hub_totals t{slot, slot->hub->stats()};
+        hub_totals t{slot, slot->stats()};
         if (auto it = retired_totals_.find(slot->name); it != retired_totals_.end()) {
             accumulate(t.stats, it->second);
         }
         for (const auto& r : retiring_) {
             if (r.slot->name == slot->name) {
-                accumulate(t.stats, r.slot->hub->stats());
+                accumulate(t.stats, r.slot->stats());
             }
         }
         out.push_back(std::move(t));
@@ -257,7 +264,7 @@ void hub_registry::retire(std::shared_ptr<hub_slot> slot) {
 void hub_registry::fold_stopped(const hub_slot& slot) {
     // Called with mutex_ held. A stopped hub's gauges are zero; its counters join the totals.
     auto& total = retired_totals_[slot.name];
-    auto final_stats = slot.hub->stats();
+    auto final_stats = slot.stats();
     final_stats.queue_depth = 0;
     final_stats.connections_open = 0;
     final_stats.oldest_queued_age_seconds = 0;

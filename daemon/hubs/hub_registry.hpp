@@ -45,6 +45,12 @@ struct hub_slot {
     nhpush::log_level level = nhpush::log_level::info;
     std::unique_ptr<notification_hub> hub;
     hub_health health;
+    /// Cancelled by nhpushd before the library had them (waiting in the spool, or during the
+    /// hand-over); the library counts those it cancelled itself. See stats().
+    std::atomic<std::uint64_t> cancelled_before_hand_over{0};
+
+    /// The library's counters, with what nhpushd cancelled before handing over.
+    sender_stats_snapshot stats() const;
     log::log_throttle queue_full_warnings;  ///< "queue full" is logged at most every 10 s per hub
 };
 

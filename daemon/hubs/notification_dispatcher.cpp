@@ -146,6 +146,7 @@ void notification_dispatcher::send_handoff(hub_slot& slot,
     const auto cancel = cancellations_.open(*slot.hub, h.record.id);
     if (cancel.cancelled) {
         // Cancelled while it waited in the spool: never handed to the library.
+        slot.cancelled_before_hand_over.fetch_add(1, std::memory_order_relaxed);
         send_result r;
         r.error = make_error_code(errc::cancelled);
         r.error_detail = "cancelled while queued; never sent";
@@ -268,6 +269,7 @@ boost::system::error_code notification_dispatcher::submit_in_memory(dispatch_req
     const auto cancel = cancellations_.open(*slot.hub, id);
     if (cancel.cancelled) {
         // DELETE came between the claim and this hand-over: accepted, and cancelled at once.
+        slot.cancelled_before_hand_over.fetch_add(1, std::memory_order_relaxed);
         results_.confirm(id);
         send_result r;
         r.error_detail = "cancelled while queued; never sent";

@@ -276,6 +276,7 @@ private:
         const auto cancel = cancellations_.open(*slot.hub, id);
         if (cancel.cancelled) {
             // DELETE came between the claim and this hand-over: cancelled, never sent.
+            slot.cancelled_before_hand_over.fetch_add(1, std::memory_order_relaxed);
             results_.confirm(id);
             send_result r;
             r.error = make_error_code(errc::cancelled);

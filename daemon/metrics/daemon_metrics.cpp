@@ -19,13 +19,14 @@ using shared::write_string;
 using outcome_count = std::pair<std::string_view, std::uint64_t>;
 
 /// The notifications that ended in failure, by reason: one list for /v1/stats and /metrics.
-std::array<outcome_count, 6> failure_outcomes(const sender_stats_snapshot& s) {
+std::array<outcome_count, 7> failure_outcomes(const sender_stats_snapshot& s) {
     return {{{"hub_rejected", s.failed_rejected},
              {"retries_exhausted", s.failed_retries_exhausted},
              {"deadline_expired", s.failed_deadline},
              {"shutting_down", s.failed_shutdown},
              {"outcome_unknown", s.outcome_unknown},
-             {"send_path_failed", s.failed_send_path}}};
+             {"send_path_failed", s.failed_send_path},
+             {"cancelled", s.cancelled}}};
 }
 
 void write_u64(json_writer& w, std::string_view key, std::uint64_t value) {

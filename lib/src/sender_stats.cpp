@@ -26,6 +26,7 @@ sender_stats_snapshot sender_stats::snapshot() const noexcept {
     s.failed_shutdown = get(failed_shutdown);
     s.outcome_unknown = get(outcome_unknown);
     s.failed_send_path = get(failed_send_path);
+    s.cancelled = get(cancelled);
     s.failed_auth = get(failed_auth);
     s.retries = get(retries);
     s.resent_after_close = get(resent_after_close);

@@ -21,18 +21,19 @@ struct sender_stats_snapshot {
     std::uint64_t failed_rejected = 0;         ///< final: permanent error from the hub (4xx)
     std::uint64_t failed_retries_exhausted = 0;
     std::uint64_t failed_deadline = 0;
-    std::uint64_t failed_shutdown = 0;     ///< not sent because the sender stopped
-    std::uint64_t outcome_unknown = 0;     ///< on the wire when stop() cut it: the hub may have it
-    std::uint64_t failed_send_path = 0;    ///< something on the send path threw (see error_detail)
-    std::uint64_t failed_auth = 0;         ///< among failed_rejected: 401 or 403 without Retry-After
-    std::uint64_t retries = 0;             ///< attempts after the first
+    std::uint64_t failed_shutdown = 0;   ///< not sent because the sender stopped
+    std::uint64_t outcome_unknown = 0;   ///< on the wire when stop() cut it: the hub may have it
+    std::uint64_t failed_send_path = 0;  ///< something on the send path threw (see error_detail)
+    std::uint64_t cancelled = 0;         ///< final: cancelled while queued (never sent)
+    std::uint64_t failed_auth = 0;       ///< among failed_rejected: 401 or 403 without Retry-After
+    std::uint64_t retries = 0;           ///< attempts after the first
     /// resent without counting an attempt because the hub cannot have processed it: a kept-alive
     /// connection closed before answering, an HTTP/2 REFUSED_STREAM or a stream above a GOAWAY
     std::uint64_t resent_after_close = 0;
-    std::uint64_t throttle_pauses = 0;     ///< times the whole hub paused for Retry-After
+    std::uint64_t throttle_pauses = 0;  ///< times the whole hub paused for Retry-After
     std::uint64_t connections_opened = 0;
-    std::uint64_t connections_failed = 0;    ///< failed resolve, connect or handshake
-    std::uint64_t connections_recycled = 0;  ///< closed on reaching their maximum age
+    std::uint64_t connections_failed = 0;       ///< failed resolve, connect or handshake
+    std::uint64_t connections_recycled = 0;     ///< closed on reaching their maximum age
     std::uint64_t connections_closed_idle = 0;  ///< closed after idle_timeout with nothing to do
     std::uint64_t connections_h2 = 0;           ///< among connections_opened: the hub picked HTTP/2
     std::uint64_t connections_open = 0;         ///< open now (a gauge)
@@ -58,10 +59,10 @@ struct sender_stats {
 
     counter submitted{0}, rejected_queue_full{0}, sent{0}, sent_unexpected_status{0}, failed_rejected{0},
         failed_retries_exhausted{0}, failed_deadline{0}, failed_shutdown{0}, outcome_unknown{0},
-        failed_send_path{0}, failed_auth{0}, retries{0}, resent_after_close{0}, throttle_pauses{0},
-        connections_opened{0}, connections_failed{0}, connections_recycled{0}, connections_closed_idle{0},
-        connections_h2{0}, connections_open{0}, goaways_received{0}, streams_reset{0},
-        requests_on_reused_connections{0}, queue_depth{0};
+        failed_send_path{0}, cancelled{0}, failed_auth{0}, retries{0}, resent_after_close{0},
+        throttle_pauses{0}, connections_opened{0}, connections_failed{0}, connections_recycled{0},
+        connections_closed_idle{0}, connections_h2{0}, connections_open{0}, goaways_received{0},
+        streams_reset{0}, requests_on_reused_connections{0}, queue_depth{0};
     std::array<counter, latency_bucket_bounds.size() + 1> latency_buckets{};
     std::atomic<std::int64_t> latency_sum_ns{0};
 

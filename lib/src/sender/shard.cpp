@@ -403,7 +403,7 @@ void shard::finish(work_item& item, error_code ec) {
     } else if (ec == errc::outcome_unknown) {
         sender_stats::bump(stats.outcome_unknown);
     } else if (ec == errc::cancelled) {
-        // a caller's decision, not a failure: no failure counter
+        sender_stats::bump(stats.cancelled);
     } else if (ec == errc::send_path_failed) {
         sender_stats::bump(stats.failed_send_path);
     } else {

@@ -164,6 +164,9 @@ TEST(cancel, without_a_spool_a_queued_notification_is_cancelled_in_the_sender_an
     EXPECT_EQ(wait_final(d, "m-1"), "sent");
     EXPECT_EQ(wait_final(d, "m-3"), "sent");
     EXPECT_EQ(hub.stat("/requests"), 2u) << "m-2 never reached the hub";
+    EXPECT_THAT(c.get("/metrics").body,
+                HasSubstr(R"(nhpushd_notifications_total{hub="main",outcome="cancelled"} 1)"));
+    EXPECT_THAT(c.get("/v1/stats").body, HasSubstr(R"("cancelled":1)"));
 }
 
 TEST(cancel, one_waiting_in_the_spool_is_cancelled_when_its_turn_comes_and_never_sent) {
@@ -183,6 +186,9 @@ TEST(cancel, one_waiting_in_the_spool_is_cancelled_when_its_turn_comes_and_never
     EXPECT_EQ(wait_final(d, "w-2"), "failed");
     EXPECT_EQ(text_at(c.get("/v1/notifications/w-2").body, "/reason"), "cancelled");
     EXPECT_EQ(hub.stat("/requests"), 1u) << "w-2 never reached the hub";
+    EXPECT_THAT(c.get("/metrics").body,
+                HasSubstr(R"(nhpushd_notifications_total{hub="main",outcome="cancelled"} 1)"))
+        << "counted though the library never had it";
 }
 
 TEST(cancel, a_scheduled_send_is_cancelled_at_the_hub_and_a_sent_one_cannot_be_recalled) {
