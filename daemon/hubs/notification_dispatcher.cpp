@@ -167,9 +167,9 @@ void notification_dispatcher::send_handoff(hub_slot& slot,
             .deadline = deadline, .attempts_before = static_cast<int>(h.attempts), .cancel_key = cancel.key},
         [this, &slot, h = std::move(h), then = std::move(then), key = cancel.key, scheduled](
             boost::system::error_code ec, send_result r) mutable {
-            cancellations_.close(key);
             if (auto* at_once = detail::current_at_once) {
                 // Refused before it was queued: it stays in the spool, for later or the next start.
+                cancellations_.close(key);
                 at_once->completed = true;
                 if (ec == errc::queue_full) {
                     spool_->hand_back(std::move(h), false);
@@ -181,7 +181,13 @@ void notification_dispatcher::send_handoff(hub_slot& slot,
                 }
                 return;
             }
-            finish_spooled(&slot, std::move(h), ec, r, scheduled);
+            if (unsent_kind_of(ec)) {
+                cancellations_.close(key);  // before it may be handed over again under its id
+                finish_spooled(&slot, std::move(h), ec, r, scheduled);
+            } else {
+                finish_spooled(&slot, std::move(h), ec, r, scheduled);
+                cancellations_.close(key);  // see close_after_final
+            }
             if (then) {
                 std::move(then)(ec, std::move(r), false);
             }
@@ -283,12 +289,13 @@ boost::system::error_code notification_dispatcher::submit_in_memory(dispatch_req
                                       send_options{.cancel_key = cancel.key},
                                       [this, &slot, id, key = cancel.key, scheduled](
                                           boost::system::error_code ec, send_result r) mutable {
-                                          cancellations_.close(key);
                                           if (auto* at_once = detail::current_at_once) {
+                                              cancellations_.close(key);
                                               *at_once = {true, ec, std::move(r)};
                                               return;
                                           }
                                           finish(slot, id, ec, r, scheduled);
+                                          cancellations_.close(key);  // see close_after_final
                                       });
     } catch (...) {
         cancellations_.close(cancel.key);

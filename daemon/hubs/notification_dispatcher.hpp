@@ -94,6 +94,12 @@ private:
  * runs while it is set is the refusal. (A later completion runs from an event loop, never nested in
  * another async_send call.)
  *
+ * close_after_final: a send's cancel key is closed only once its final result is in the
+ * recent-results table. A DELETE in between then finds the key open and asks the hub, which no
+ * longer holds the send (409), or finds the result (409). Closed first, the DELETE would take the
+ * notification for one not yet handed over and answer 200 for one that was sent. A send that comes
+ * back to be sent again (a stop or a reload cut it short) is closed first: its id is opened again.
+ *
  * Thread-safety: any thread. Lifetime: outlive every hub it submitted to (stop the hubs first).
  */
 class notification_dispatcher {
@@ -294,13 +300,14 @@ private:
             send_options{.cancel_key = cancel.key},
             [this, &slot, id = std::move(id), h = std::move(handler), key = cancel.key, scheduled](
                 boost::system::error_code ec, send_result r) mutable {
-                cancellations_.close(key);
                 const bool at_once = refusing();
                 if (at_once) {
+                    cancellations_.close(key);
                     results_.forget(id);
                     detail::current_at_once->completed = true;
                 } else {
                     finish(slot, id, ec, r, scheduled);
+                    cancellations_.close(key);  // see close_after_final
                 }
                 auto ex = boost::asio::get_associated_executor(h);
                 boost::asio::dispatch(ex, [h = std::move(h), ec, r = std::move(r), at_once]() mutable {
