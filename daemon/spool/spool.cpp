@@ -65,8 +65,6 @@ struct spool::hub_log {
     // handed over without a final record on disk, the bound on what a crash sends twice.
     std::size_t finals_unwritten = 0;
 
-    bool caught_up() const noexcept { return cursor >= log.end() && handed_back.empty(); }
-
     /// Deletes the segments at the front whose notifications are all final and that the cursor passed.
     void drop_finished_prefix() {
         auto first = log.first_segment();
