@@ -227,10 +227,17 @@ void spool::accept_into(hub_log& h,
                         std::span<const intake> batch,
                         std::span<const std::size_t> which,
                         std::vector<admission>& out) {
-    std::vector<std::string> framed(which.size());
+    // Framed outside the lock, into one buffer: record k is frames[ends[k-1], ends[k]).
+    std::string frames;
+    std::vector<std::size_t> ends(which.size());
     for (std::size_t k = 0; k < which.size(); ++k) {
-        encode(*batch[which[k]].record, framed[k]);  // outside the lock
+        encode(*batch[which[k]].record, frames);
+        ends[k] = frames.size();
     }
+    const auto frame_of = [&](std::size_t k) {
+        const auto begin = k == 0 ? 0 : ends[k - 1];
+        return std::string_view(frames).substr(begin, ends[k] - begin);
+    };
     std::unique_lock lock(h.mutex);
     const auto finals_bytes = h.unwritten.size();
     std::vector<std::size_t> admitted;  // indexes into `which`
@@ -239,7 +246,13 @@ void spool::accept_into(hub_log& h,
             out[which[k]].outcome = admission::verdict::full;
         } else {
             admitted.push_back(k);
-            h.unwritten += framed[k];
+        }
+    }
+    if (admitted.size() == which.size()) {
+        h.unwritten += frames;  // the usual case: every one admitted
+    } else {
+        for (const auto k : admitted) {
+            h.unwritten += frame_of(k);
         }
     }
     if (admitted.empty()) {
@@ -266,7 +279,7 @@ void spool::accept_into(hub_log& h,
         a.ticket = ticket;
         ++h.counts[at.segment].accepted;
         ++h.outstanding;
-        const position next{record_at.segment, record_at.offset + framed[k].size()};
+        const position next{record_at.segment, record_at.offset + frame_of(k).size()};
         if (h.cursor == record_at && h.handed_back.empty() && h.in_window < config_.memory_window &&
             !stopped_) {
             // Nothing waits before it and the window has room: sent now, never read back.
@@ -302,13 +315,11 @@ position spool::write_unwritten(hub_log& h, std::size_t finals_bytes) {
 
 void spool::finished(const final_record& r) {
     auto& h = log_of(r.hub);
-    std::string framed;
-    encode(r, framed);
     std::unique_lock lock(h.mutex);
     h.outstanding -= h.outstanding > 0 ? 1 : 0;
     ++h.counts[r.segment].finished;
     const bool first_waiting = h.unwritten.empty();
-    h.unwritten += framed;
+    encode(r, h.unwritten);  // a small record: framed in place, no buffer of its own
     ++h.finals_unwritten;
     std::string problem;
     if (h.unwritten.size() >= flush_bytes) {
