@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <random>
+#include <vector>
 
 namespace {
 
@@ -49,6 +50,43 @@ void BM_spool_accept_then_final(benchmark::State& state) {
     std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_spool_accept_then_final);
+
+// As nhpushd spools an NDJSON request: a group of 100 accepted in one write, then their final
+// records (with the ids a hub gives), which the syncer writes together. Per notification.
+void BM_spool_group_of_100(benchmark::State& state) {
+    constexpr std::size_t group = 100;
+    const auto dir =
+        std::filesystem::temp_directory_path() / fmt::format("nhpush-spool-bench-{}", std::random_device{}());
+    {
+        spool s({.dir = dir.string(), .fsync = fsync_mode::never, .memory_window = 1'000'000});
+        s.recover([](const auto&) {}, [](const auto&) {});
+        s.start([](handoff&&) {});
+        std::uint64_t n = 0;
+        std::vector<accepted_record> records(group);
+        std::vector<intake> intakes(group);
+        for (auto _ : state) {
+            for (std::size_t i = 0; i < group; ++i) {
+                records[i] = sample(n++);
+                intakes[i] = {.record = &records[i]};
+            }
+            const auto admitted = s.accept(intakes);
+            for (std::size_t i = 0; i < group; ++i) {
+                s.finished({.id = records[i].id,
+                            .hub = records[i].hub,
+                            .segment = admitted[i].segment,
+                            .sent = true,
+                            .http_status = 201,
+                            .attempts = 1,
+                            .notification_id = "6b3f5c1e-4a8d-4a51-9d0c-5f7c2e9a1b20",
+                            .tracking_id = "2f1c9a7e-3b4d-4e8f-a1c2-d3e4f5a6b7c8"});
+            }
+            s.write_finals();
+        }
+        state.SetItemsProcessed(static_cast<std::int64_t>(n));
+    }
+    std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_spool_group_of_100);
 
 void BM_spool_encode_and_decode(benchmark::State& state) {
     const record r = sample(1);

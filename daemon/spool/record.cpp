@@ -22,10 +22,12 @@ public:
     void integer(Int v) {
         using unsigned_type = std::make_unsigned_t<Int>;
         auto u = static_cast<unsigned_type>(v);
-        for (std::size_t i = 0; i < sizeof(Int); ++i) {
-            out_.push_back(static_cast<char>(u & 0xff));
+        char bytes[sizeof(Int)];
+        for (auto& b : bytes) {
+            b = static_cast<char>(u & 0xff);
             u = static_cast<unsigned_type>(u >> 8);
         }
+        out_.append(bytes, sizeof(Int));  // one append, not a push_back (and its capacity check) a byte
     }
     void text(std::string_view s) {
         integer(static_cast<std::uint32_t>(s.size()));
@@ -148,13 +150,15 @@ std::uint32_t crc32c(std::string_view bytes) noexcept {
     return crc ^ 0xFFFFFFFF;
 }
 
-void encode(const record& r, std::string& out) {
+namespace {
+
+template <class Record>
+void encode_as(record_type type, const Record& r, std::string& out) {
     const auto start = out.size();
     out.append(frame_header_bytes, '\0');
     field_writer w(out);
-    std::visit([&](const auto& value) { write_payload(value, w); }, r);
-    const auto type = static_cast<char>(r.index() + 1);
-    out[start + 8] = type;
+    write_payload(r, w);
+    out[start + 8] = static_cast<char>(type);
     const auto payload_size = static_cast<std::uint32_t>(out.size() - start - frame_header_bytes);
     // The checksum covers the type and the payload.
     const auto crc = crc32c(std::string_view(out).substr(start + 8));
@@ -163,6 +167,24 @@ void encode(const record& r, std::string& out) {
     h.integer(payload_size);
     h.integer(crc);
     std::memcpy(out.data() + start, header.data(), 8);
+}
+
+}  // namespace
+
+void encode(const accepted_record& r, std::string& out) {
+    encode_as(record_type::accepted, r, out);
+}
+
+void encode(const final_record& r, std::string& out) {
+    encode_as(record_type::final, r, out);
+}
+
+void encode(const attempts_record& r, std::string& out) {
+    encode_as(record_type::attempts, r, out);
+}
+
+void encode(const record& r, std::string& out) {
+    std::visit([&](const auto& value) { encode(value, out); }, r);
 }
 
 std::variant<decoded, incomplete, damaged> decode(std::string_view bytes) {

@@ -70,6 +70,10 @@ std::uint32_t crc32c(std::string_view bytes) noexcept;
 
 /** @brief Appends one framed record (header, then payload) to `out`. */
 void encode(const record& r, std::string& out);
+/// The same for a record of a known type, without copying it into a `record` first.
+void encode(const accepted_record& r, std::string& out);
+void encode(const final_record& r, std::string& out);
+void encode(const attempts_record& r, std::string& out);
 
 /** @brief The frame ends before the bytes given do: more are needed (a torn tail, at the end of a file). */
 struct incomplete {};

@@ -229,6 +229,12 @@ void spool::accept_into(hub_log& h,
                         std::vector<admission>& out) {
     // Framed outside the lock, into one buffer: record k is frames[ends[k-1], ends[k]).
     std::string frames;
+    std::size_t bytes = 0;
+    for (const auto i : which) {
+        const auto& r = *batch[i].record;
+        bytes += frame_header_bytes + r.id.size() + r.hub.size() + r.submission.size() + 32;
+    }
+    frames.reserve(bytes);
     std::vector<std::size_t> ends(which.size());
     for (std::size_t k = 0; k < which.size(); ++k) {
         encode(*batch[which[k]].record, frames);
@@ -272,13 +278,13 @@ void spool::accept_into(hub_log& h,
     }
     const auto ticket = commit_.note_append();
     position record_at{at.segment, at.offset + finals_bytes};
+    h.counts[at.segment].accepted += admitted.size();  // one write: one segment
+    h.outstanding += admitted.size();
     for (const auto k : admitted) {
         const auto& in = batch[which[k]];
         auto& a = out[which[k]];
         a.segment = at.segment;
         a.ticket = ticket;
-        ++h.counts[at.segment].accepted;
-        ++h.outstanding;
         const position next{record_at.segment, record_at.offset + frame_of(k).size()};
         if (h.cursor == record_at && h.handed_back.empty() && h.in_window < config_.memory_window &&
             !stopped_) {
