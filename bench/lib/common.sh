@@ -214,21 +214,38 @@ start_nhpushd() {
 # the median sample, by per_second, to $work/rows.ndjson as row NAME of SCENARIO, with the min and
 # max beside it. Against hubsim each sample also says what the hub saw (hub_delta).
 row() {
-    local scenario=$1 name=$2 file sample before
+    local scenario=$1 name=$2
     shift 2
-    echo "bench/run: $scenario: $name" >&2
-    file=$work/samples/$scenario-${name//[^a-zA-Z0-9]/_}.ndjson
-    mkdir -p "$work/samples"
-    : > "$file"
+    row_start "$scenario" "$name"
     for _ in $(seq "$runs"); do
-        [ "$hub_stats" = 0 ] || before=$(hub_snapshot)
-        "$@" > "$work/sample.json"  # not in $(…): what COMMAND starts must reach the exit trap
-        sample=$(< "$work/sample.json")
-        [ "$hub_stats" = 0 ] || sample=$(hub_delta "$sample" "$before" "$(hub_snapshot)")
-        echo "$sample" >> "$file"
-        [ -z "$(json_get "$sample" skipped)" ] || break  # a skipped row is skipped every time
+        row_sample "$scenario" "$name" "$@"
     done
-    median "$scenario" "$name" "$file" >> "$work/rows.ndjson"
+    row_done "$scenario" "$name"
+}
+
+# row_start / row_sample / row_done: a row run by parts, so that the runs of rows that are compared
+# can alternate (row A, row B, row A, …) and a change in the machine's load falls on both alike.
+row_samples() { echo "$work/samples/$1-${2//[^a-zA-Z0-9]/_}.ndjson"; }
+row_start() {
+    echo "bench/run: $1: $2" >&2
+    mkdir -p "$work/samples"
+    : > "$(row_samples "$1" "$2")"
+}
+# row_sample SCENARIO NAME COMMAND…: one run of COMMAND, added to the row's samples (none once the
+# row was skipped: a skipped row is skipped every time).
+row_sample() {
+    local file sample before
+    file=$(row_samples "$1" "$2")
+    shift 2
+    ! grep -q '"skipped"' "$file" || return 0
+    [ "$hub_stats" = 0 ] || before=$(hub_snapshot)
+    "$@" > "$work/sample.json"  # not in $(…): what COMMAND starts must reach the exit trap
+    sample=$(< "$work/sample.json")
+    [ "$hub_stats" = 0 ] || sample=$(hub_delta "$sample" "$before" "$(hub_snapshot)")
+    echo "$sample" >> "$file"
+}
+row_done() {
+    median "$1" "$2" "$(row_samples "$1" "$2")" >> "$work/rows.ndjson"
 }
 
 # median SCENARIO NAME FILE: the sample with the median rate, with the min and max for the noise.

@@ -43,11 +43,25 @@ scenario_spool() {
     else
         seconds=10 count=100000
     fi
+    # The three rows' runs alternate (none, interval, always, none, …): their ratios are the
+    # targets, and on a shared 2-core machine the load drifts between runs.
+    local -A labels=([none]="no spool" [interval]=interval [always]=always)
+    local -A names=([none]=nospool [interval]=spool-interval [always]=spool-always)
+    local mode
     for latency in 0 50; do
         if [ $latency = 0 ]; then start_hubsim; else start_hubsim --latency $latency --latency-jitter 10; fi
-        row spool "no spool, hub ${latency} ms" spool_row none nospool "$seconds" "$count"
-        row spool "interval, hub ${latency} ms" spool_row interval spool-interval "$seconds" "$count"
-        row spool "always, hub ${latency} ms" spool_row always spool-always "$seconds" "$count"
+        for mode in none interval always; do
+            row_start spool "${labels[$mode]}, hub ${latency} ms"
+        done
+        for _ in $(seq "$runs"); do
+            for mode in none interval always; do
+                row_sample spool "${labels[$mode]}, hub ${latency} ms" \
+                    spool_row "$mode" "${names[$mode]}" "$seconds" "$count"
+            done
+        done
+        for mode in none interval always; do
+            row_done spool "${labels[$mode]}, hub ${latency} ms"
+        done
         stop_pid "$hubsim_pid"
     done
     hub_stats=0
