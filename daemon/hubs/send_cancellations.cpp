@@ -5,6 +5,7 @@
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include <algorithm>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -22,7 +23,6 @@ struct send_cancellations::stripe {
         std::uint64_t key = 0;
         std::uint32_t turn = 0;
         notification_hub* hub = nullptr;
-        bool cancel_when_armed = false;
     };
     // The keys a hub holds, armed. A handful of hubs; an entry whose set is empty is never asked,
     // so its hub may be gone (a reload replaced it) until the entry is reused.
@@ -32,6 +32,7 @@ struct send_cancellations::stripe {
     };
 
     std::mutex mutex;
+    std::condition_variable handed_over;  // an opening was armed or closed
     std::vector<opening> openings;
     std::vector<hub_keys> in_library;
     std::unordered_set<std::string> before_handover;  // cancelled before open(): few
@@ -123,9 +124,7 @@ void send_cancellations::arm(const ticket& t) {
     std::swap(*o, s.openings.back());
     s.openings.pop_back();
     s.keys_of(*opened.hub).insert(opened.key);
-    if (opened.cancel_when_armed) {
-        opened.hub->cancel_queued(opened.key);  // asked for during the hand-over
-    }
+    s.handed_over.notify_all();
 }
 
 void send_cancellations::close(std::uint64_t key) {
@@ -137,6 +136,7 @@ void send_cancellations::close(std::uint64_t key) {
     if (auto* o = s.opening_of(key)) {
         std::swap(*o, s.openings.back());  // it completed before arm()
         s.openings.pop_back();
+        s.handed_over.notify_all();
         return;
     }
     for (auto& h : s.in_library) {
@@ -149,11 +149,11 @@ void send_cancellations::close(std::uint64_t key) {
 send_cancellations::outcome send_cancellations::cancel(std::string_view id) {
     const auto key = key_of(id);
     auto& s = stripe_of(key);
-    std::lock_guard lock(s.mutex);
-    if (auto* o = s.opening_of(key)) {
-        o->cancel_when_armed = true;
-        return outcome::cancelled;
-    }
+    std::unique_lock lock(s.mutex);
+    // Being handed over: wait until the library holds it (or it completed). Only then can it tell
+    // a queued notification, which it cancels, from one on the wire, which it cannot. The hand-over
+    // is a few microseconds of another thread's synchronous code, never I/O.
+    s.handed_over.wait(lock, [&] { return s.opening_of(key) == nullptr; });
     // Under the lock close() takes: the hub still holds the notification (queued, on the wire, or
     // completing), so it is alive.
     if (auto* hub = s.holder_of(key)) {

@@ -68,9 +68,10 @@ public:
 
     /**
      * @brief Cancels `id`, which the caller knows is queued (the recent-results table says so).
-     * In the library's hands: notification_hub::cancel_queued. Being handed over: remembered, and
-     * arm() cancels it. Not handed to the library yet (waiting in the spool): remembered, and the
-     * hand-over cancels it.
+     * In the library's hands: notification_hub::cancel_queued. Being handed over: waits until it is
+     * armed or closed (another thread's few microseconds), then as before: the library's answer
+     * decides. Not handed to the library yet (waiting in the spool): remembered, and the hand-over
+     * cancels it.
      */
     outcome cancel(std::string_view id);
 

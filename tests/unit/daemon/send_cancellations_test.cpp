@@ -101,16 +101,40 @@ TEST(send_cancellations, a_queued_send_is_cancelled_in_the_library_once) {
     EXPECT_EQ(c.size(), 0u);
 }
 
-TEST(send_cancellations, a_cancel_during_the_hand_over_is_applied_when_armed) {
+TEST(send_cancellations, a_cancel_during_the_hand_over_waits_for_it_and_cancels_the_queued_send) {
     silent_hub s;
     send_cancellations c;
     const auto t = c.open(s.hub(), "a");
-    EXPECT_EQ(c.cancel("a"), outcome::cancelled) << "not before the library holds it";
+    auto cancelled = std::async(std::launch::async, [&] { return c.cancel("a"); });
+    EXPECT_EQ(cancelled.wait_for(200ms), std::future_status::timeout) << "not before the library holds it";
     auto result = s.send(t.key);
-    EXPECT_EQ(result.wait_for(200ms), std::future_status::timeout);
     c.arm(t);
+    ASSERT_EQ(cancelled.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(cancelled.get(), outcome::cancelled);
     ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
     EXPECT_EQ(result.get().error, errc::cancelled);
+}
+
+TEST(send_cancellations, a_cancel_during_the_hand_over_of_a_send_already_on_the_wire_says_so) {
+    silent_hub s;  // nothing queued under the key when it is armed: as if a connection took it at once
+    send_cancellations c;
+    const auto t = c.open(s.hub(), "a");
+    auto cancelled = std::async(std::launch::async, [&] { return c.cancel("a"); });
+    EXPECT_EQ(cancelled.wait_for(200ms), std::future_status::timeout);
+    c.arm(t);
+    ASSERT_EQ(cancelled.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(cancelled.get(), outcome::on_the_wire) << "never 'cancelled' for a notification that is sent";
+}
+
+TEST(send_cancellations, a_cancel_during_a_hand_over_that_completes_at_once_leaves_it_to_the_caller) {
+    silent_hub s;
+    send_cancellations c;
+    const auto t = c.open(s.hub(), "a");
+    auto cancelled = std::async(std::launch::async, [&] { return c.cancel("a"); });
+    EXPECT_EQ(cancelled.wait_for(200ms), std::future_status::timeout);
+    c.close(t.key);  // refused inside async_send: completed before it was armed
+    ASSERT_EQ(cancelled.wait_for(10s), std::future_status::ready);
+    EXPECT_EQ(cancelled.get(), outcome::cancelled_at_hand_over) << "the caller checks its state again";
 }
 
 TEST(send_cancellations, one_armed_that_the_library_does_not_hold_is_on_the_wire) {
@@ -130,8 +154,7 @@ TEST(send_cancellations, a_send_completed_before_it_was_armed_stays_closed) {
     c.close(first.key);                        // completed inside async_send (a refusal)
     const auto second = c.open(s.hub(), "a");  // the id submitted again at once
     c.arm(first);
-    EXPECT_EQ(c.size(), 1u);
-    EXPECT_EQ(c.cancel("a"), outcome::cancelled) << "the second is still being handed over";
+    EXPECT_EQ(c.size(), 1u) << "the second is still being handed over, not armed by the first's arm()";
     c.close(second.key);
     EXPECT_EQ(c.size(), 0u);
 }
