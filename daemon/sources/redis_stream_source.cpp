@@ -355,6 +355,7 @@ private:
                 submit(std::move(e));
             }
         }
+        spool_parsed();
         return taken;
     }
 
@@ -381,8 +382,8 @@ private:
         auto id = notification_id(s.client_id, e.id);
         held_[e.id] = held_entry{std::move(*e.notification)};
         if (services_.dispatcher.spool() != nullptr) {
-            spool_in(std::move(e.id), std::move(id), *slot, s);
-            return;
+            to_spool_.push_back({std::move(e.id), std::move(id), std::move(slot), std::move(s)});
+            return;  // spooled with the rest of its read, by spool_parsed()
         }
         services_.dispatcher.async_submit(
             *slot,
@@ -396,26 +397,37 @@ private:
                                 }));
     }
 
-    /// With a spool, as the socket does: the entry is acknowledged once it is in the spool (durable
-    /// by its fsync mode); from then on the spool sends it, after a restart too.
-    void spool_in(std::string entry_id, std::string id, hubs::hub_slot& slot, api::submission& s) {
-        hubs::submit_refusal refusal;
+    /// With a spool, as the socket does: an entry is acknowledged once it is in the spool (durable
+    /// by its fsync mode); from then on the spool sends it, after a restart too. The entries of one
+    /// read are spooled together: one write per hub, as an NDJSON request's lines.
+    void spool_parsed() {
+        if (to_spool_.empty()) {
+            return;
+        }
+        auto parsed = std::exchange(to_spool_, {});
+        std::vector<hubs::dispatch_request> requests;
+        requests.reserve(parsed.size());
+        for (auto& p : parsed) {
+            requests.push_back({*p.slot, p.id, std::move(p.s.notification), p.s.text});
+        }
+        std::vector<hubs::submit_refusal> refusals(parsed.size());
         std::uint64_t ticket = 0;
-        auto* spool = services_.dispatcher.spool();
-        if (auto ec = services_.dispatcher.submit(
-                {slot, id, std::move(s.notification), s.text}, &refusal, &ticket)) {
-            if (ec == hubs::dispatch_errc::spool_unavailable) {
-                refusal.result.error_detail = refusal.spool_error;
+        const auto errors = services_.dispatcher.submit_all(requests, refusals, &ticket);
+        const bool waits = services_.dispatcher.spool()->waits_for_sync() && ticket != 0;
+        for (std::size_t i = 0; i < parsed.size(); ++i) {
+            auto& p = parsed[i];
+            if (const auto& ec = errors[i]) {
+                if (ec == hubs::dispatch_errc::spool_unavailable) {
+                    refusals[i].result.error_detail = refusals[i].spool_error;
+                }
+                on_result(std::move(p.entry_id), std::move(p.id), ec, refusals[i].result, true);
+            } else if (waits) {
+                awaiting_sync_.emplace_back(std::move(p.entry_id), std::move(p.id));
+            } else {
+                held_.erase(p.entry_id);
+                finish_entry({p.entry_id, p.id, entry_fate::spooled, 0, {}, {}});
             }
-            on_result(std::move(entry_id), std::move(id), ec, refusal.result, true);
-            return;
         }
-        if (!spool->waits_for_sync() || ticket == 0) {
-            finish_entry({entry_id, id, entry_fate::spooled, 0, {}, {}});
-            held_.erase(entry_id);
-            return;
-        }
-        awaiting_sync_.push_back({std::move(entry_id), std::move(id)});
         last_ticket_ = std::max(last_ticket_, ticket);
         wait_for_sync();
     }
@@ -487,6 +499,7 @@ private:
             retry_.pop_front();
             submit(std::move(e));
         }
+        spool_parsed();
     }
 
     asio::awaitable<void> write_back() {
@@ -609,6 +622,14 @@ private:
     std::unordered_map<std::string, held_entry> held_;
     std::deque<stream_entry> retry_;
     std::vector<finished_entry> done_;
+    /// An entry parsed for the spool, until spool_parsed() writes it with the rest of its read.
+    struct parsed_entry {
+        std::string entry_id;
+        std::string id;
+        std::shared_ptr<hubs::hub_slot> slot;
+        api::submission s;
+    };
+    std::vector<parsed_entry> to_spool_;
     std::vector<std::pair<std::string, std::string>> awaiting_sync_;  ///< spooled: entry id, notification id
     std::uint64_t last_ticket_ = 0;
     bool sync_wait_outstanding_ = false;
