@@ -38,12 +38,12 @@ void BM_spool_accept_then_final(benchmark::State& state) {
         for (auto _ : state) {
             const auto r = sample(n++);
             const auto a = s.accept(r, false);
-            s.finished({.id = r.id,
-                        .hub = r.hub,
-                        .segment = a.segment,
-                        .sent = true,
-                        .http_status = 201,
-                        .attempts = 1});
+            s.finished(final_fields{.id = r.id,
+                                    .hub = r.hub,
+                                    .segment = a.segment,
+                                    .sent = true,
+                                    .http_status = 201,
+                                    .attempts = 1});
         }
         state.SetItemsProcessed(static_cast<std::int64_t>(n));
     }
@@ -71,14 +71,14 @@ void BM_spool_group_of_100(benchmark::State& state) {
             }
             const auto admitted = s.accept(intakes);
             for (std::size_t i = 0; i < group; ++i) {
-                s.finished({.id = records[i].id,
-                            .hub = records[i].hub,
-                            .segment = admitted[i].segment,
-                            .sent = true,
-                            .http_status = 201,
-                            .attempts = 1,
-                            .notification_id = "6b3f5c1e-4a8d-4a51-9d0c-5f7c2e9a1b20",
-                            .tracking_id = "2f1c9a7e-3b4d-4e8f-a1c2-d3e4f5a6b7c8"});
+                s.finished(final_fields{.id = records[i].id,
+                                        .hub = records[i].hub,
+                                        .segment = admitted[i].segment,
+                                        .sent = true,
+                                        .http_status = 201,
+                                        .attempts = 1,
+                                        .notification_id = "6b3f5c1e-4a8d-4a51-9d0c-5f7c2e9a1b20",
+                                        .tracking_id = "2f1c9a7e-3b4d-4e8f-a1c2-d3e4f5a6b7c8"});
             }
             s.write_finals();
         }

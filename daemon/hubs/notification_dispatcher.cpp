@@ -20,7 +20,7 @@ std::int64_t unix_ms(system_clock::time_point t) {
     return duration_cast<milliseconds>(t.time_since_epoch()).count();
 }
 
-spool::final_record final_of(const spool::handoff& h, const result_record& r) {
+spool::final_fields final_of(const spool::handoff& h, const result_record& r) {
     return {.id = h.record.id,
             .hub = h.record.hub,
             .segment = h.segment,

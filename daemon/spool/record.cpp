@@ -78,7 +78,7 @@ void write_payload(const accepted_record& r, field_writer& w) {
     w.text(r.submission);
 }
 
-void write_payload(const final_record& r, field_writer& w) {
+void write_payload(const final_fields& r, field_writer& w) {
     w.text(r.id);
     w.text(r.hub);
     w.integer(r.segment);
@@ -175,7 +175,25 @@ void encode(const accepted_record& r, std::string& out) {
     encode_as(record_type::accepted, r, out);
 }
 
+final_fields fields_of(const final_record& r) noexcept {
+    return {.id = r.id,
+            .hub = r.hub,
+            .segment = r.segment,
+            .sent = r.sent,
+            .reason = r.reason,
+            .http_status = r.http_status,
+            .attempts = r.attempts,
+            .notification_id = r.notification_id,
+            .tracking_id = r.tracking_id,
+            .error_code = r.error_code,
+            .error_detail = r.error_detail};
+}
+
 void encode(const final_record& r, std::string& out) {
+    encode(fields_of(r), out);
+}
+
+void encode(const final_fields& r, std::string& out) {
     encode_as(record_type::final, r, out);
 }
 

@@ -40,6 +40,27 @@ struct final_record {
 };
 
 /**
+ * @brief A final record's fields, borrowed from where they are (the result, the hand-over): what
+ * spool::finished() frames, without copying every string into a final_record first.
+ */
+struct final_fields {
+    std::string_view id;
+    std::string_view hub;
+    std::uint64_t segment = 0;
+    bool sent = false;
+    std::string_view reason;
+    std::uint32_t http_status = 0;
+    std::uint32_t attempts = 0;
+    std::string_view notification_id;
+    std::string_view tracking_id;
+    std::string_view error_code;
+    std::string_view error_detail;
+};
+
+/// A final_record's fields, borrowed from it.
+final_fields fields_of(const final_record& r) noexcept;
+
+/**
  * @brief The attempts a notification had when a stop cut it short: the next start resumes it with
  * them, so `max_attempts` holds across restarts. (A crash loses the attempts of its last run.)
  */
@@ -73,6 +94,7 @@ void encode(const record& r, std::string& out);
 /// The same for a record of a known type, without copying it into a `record` first.
 void encode(const accepted_record& r, std::string& out);
 void encode(const final_record& r, std::string& out);
+void encode(const final_fields& r, std::string& out);
 void encode(const attempts_record& r, std::string& out);
 
 /** @brief The frame ends before the bytes given do: more are needed (a torn tail, at the end of a file). */

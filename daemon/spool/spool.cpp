@@ -319,7 +319,7 @@ position spool::write_unwritten(hub_log& h, std::size_t finals_bytes) {
     return at;
 }
 
-void spool::finished(const final_record& r) {
+void spool::finished(const final_fields& r) {
     auto& h = log_of(r.hub);
     std::unique_lock lock(h.mutex);
     h.outstanding -= h.outstanding > 0 ? 1 : 0;

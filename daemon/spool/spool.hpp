@@ -118,7 +118,8 @@ public:
      * keeps its place in the window until then, so at most `memory_window` per hub are ever handed
      * over without a final record written: the bound on what a crash sends twice.
      */
-    void finished(const final_record& r);
+    void finished(const final_fields& r);
+    void finished(const final_record& r) { finished(fields_of(r)); }
 
     /**
      * @brief A notification a stop cut short: it stays unfinished, for the next start, which
