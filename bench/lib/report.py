@@ -90,6 +90,14 @@ for scenario in scenarios:
         print(f"queued    {q['ok']} notifications held by nhpushd: peak RSS {q['peak_rss_mib']:.1f} MiB")
         print("sweep     connections: " +
               ", ".join(f"{s['connections']}: wrk {s['wrk']} direct {s['direct']}" for s in doc["sweep"]))
+    if scenario == "spool":
+        rate = {r["name"]: r["per_second"] or 0 for r in mine}
+        for latency in (0, 50):
+            base = rate.get(f"no spool, hub {latency} ms") or 0
+            if base:
+                print(f"hub {latency} ms against no spool: " + ", ".join(
+                    f"{mode} {rate.get(f'{mode}, hub {latency} ms', 0) / base:.2f}"
+                    for mode in ("never", "interval", "always")) + " (targets: interval >= 0.9, always >= 0.5)")
 for q in doc.get("spool_rss", []):
     if q.get("skipped"):
         print(f"spool rss skipped: {q['skipped']}")
