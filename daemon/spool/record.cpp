@@ -13,29 +13,42 @@ namespace {
 // The variant's index plus one: a record's type on disk.
 enum class record_type : std::uint8_t { accepted = 1, final = 2, attempts = 3 };
 
-// Fields are little-endian integers and length-prefixed byte strings.
+// Fields are little-endian integers and length-prefixed byte strings. A record is framed in two
+// passes over its fields: field_sizes counts its bytes, so the buffer is sized once, and
+// field_writer then copies them in (no append, and its capacity check, per field).
+class field_sizes {
+public:
+    template <class Int>
+    void integer(Int) noexcept {
+        bytes_ += sizeof(Int);
+    }
+    void text(std::string_view s) noexcept { bytes_ += sizeof(std::uint32_t) + s.size(); }
+    std::size_t bytes() const noexcept { return bytes_; }
+
+private:
+    std::size_t bytes_ = 0;
+};
+
 class field_writer {
 public:
-    explicit field_writer(std::string& out) : out_(out) {}
+    explicit field_writer(char* at) noexcept : at_(at) {}
 
     template <class Int>
-    void integer(Int v) {
-        using unsigned_type = std::make_unsigned_t<Int>;
-        auto u = static_cast<unsigned_type>(v);
-        char bytes[sizeof(Int)];
-        for (auto& b : bytes) {
-            b = static_cast<char>(u & 0xff);
-            u = static_cast<unsigned_type>(u >> 8);
+    void integer(Int v) noexcept {
+        auto u = static_cast<std::make_unsigned_t<Int>>(v);
+        for (std::size_t i = 0; i < sizeof(Int); ++i) {
+            *at_++ = static_cast<char>(u & 0xff);
+            u = static_cast<std::make_unsigned_t<Int>>(u >> 8);
         }
-        out_.append(bytes, sizeof(Int));  // one append, not a push_back (and its capacity check) a byte
     }
-    void text(std::string_view s) {
+    void text(std::string_view s) noexcept {
         integer(static_cast<std::uint32_t>(s.size()));
-        out_.append(s);
+        std::memcpy(at_, s.data(), s.size());
+        at_ += s.size();
     }
 
 private:
-    std::string& out_;
+    char* at_;
 };
 
 class field_reader {
@@ -70,7 +83,8 @@ private:
     std::string_view in_;
 };
 
-void write_payload(const accepted_record& r, field_writer& w) {
+template <class Fields>
+void write_payload(const accepted_record& r, Fields& w) {
     w.text(r.id);
     w.text(r.hub);
     w.integer(r.accepted_at_ms);
@@ -78,7 +92,8 @@ void write_payload(const accepted_record& r, field_writer& w) {
     w.text(r.submission);
 }
 
-void write_payload(const final_fields& r, field_writer& w) {
+template <class Fields>
+void write_payload(const final_fields& r, Fields& w) {
     w.text(r.id);
     w.text(r.hub);
     w.integer(r.segment);
@@ -92,7 +107,8 @@ void write_payload(const final_fields& r, field_writer& w) {
     w.text(r.error_detail);
 }
 
-void write_payload(const attempts_record& r, field_writer& w) {
+template <class Fields>
+void write_payload(const attempts_record& r, Fields& w) {
     w.text(r.id);
     w.text(r.hub);
     w.integer(r.attempts);
@@ -154,19 +170,19 @@ namespace {
 
 template <class Record>
 void encode_as(record_type type, const Record& r, std::string& out) {
+    field_sizes payload;
+    write_payload(r, payload);
     const auto start = out.size();
-    out.append(frame_header_bytes, '\0');
-    field_writer w(out);
-    write_payload(r, w);
-    out[start + 8] = static_cast<char>(type);
-    const auto payload_size = static_cast<std::uint32_t>(out.size() - start - frame_header_bytes);
+    out.resize(start + frame_header_bytes + payload.bytes());
+    char* frame = out.data() + start;
+    field_writer fields(frame + frame_header_bytes);
+    write_payload(r, fields);
+    frame[8] = static_cast<char>(type);
     // The checksum covers the type and the payload.
-    const auto crc = crc32c(std::string_view(out).substr(start + 8));
-    std::string header;
-    field_writer h(header);
-    h.integer(payload_size);
-    h.integer(crc);
-    std::memcpy(out.data() + start, header.data(), 8);
+    const auto crc = crc32c(std::string_view(frame + 8, 1 + payload.bytes()));
+    field_writer header(frame);
+    header.integer(static_cast<std::uint32_t>(payload.bytes()));
+    header.integer(crc);
 }
 
 }  // namespace
