@@ -67,7 +67,7 @@ void BM_spool_group_of_100(benchmark::State& state) {
         for (auto _ : state) {
             for (std::size_t i = 0; i < group; ++i) {
                 records[i] = sample(n++);
-                intakes[i] = {.record = &records[i]};
+                intakes[i] = {.record = fields_of(records[i])};
             }
             const auto admitted = s.accept(intakes);
             for (std::size_t i = 0; i < group; ++i) {

@@ -17,7 +17,8 @@ spool::spool::send_function make_spool_feed(hubs::hub_registry& registry,
             parser.emplace(live->hub_names);
             parser_generation = live->generation;
         }
-        std::string text = h.record.submission;  // parsed in place; the record keeps its copy
+        // Parsed in place. The handoff lets it go: a dead letter reads it back from the spool.
+        std::string text = std::move(h.record.submission);
         const auto accepted_at =
             std::chrono::system_clock::time_point(std::chrono::milliseconds(h.record.accepted_at_ms));
         auto parsed = parser->parse(text, accepted_at);

@@ -107,13 +107,20 @@ std::vector<notification_dispatcher::spooled> notification_dispatcher::spool_in(
             out[i].error = dispatch_errc::duplicate_id;
             continue;
         }
-        out[i].handoff.record = {.id = r.id,
-                                 .hub = r.slot.name,
-                                 .accepted_at_ms = unix_ms(now),
-                                 .deadline_ms = unix_ms(now + r.slot.config.client.notification_deadline),
-                                 .submission = std::string(r.text)};
+        // The handoff keeps no copy of the submission: it is on disk, for a dead letter.
+        auto& record = out[i].handoff.record;
+        record = {.id = r.id,
+                  .hub = r.slot.name,
+                  .accepted_at_ms = unix_ms(now),
+                  .deadline_ms = unix_ms(now + r.slot.config.client.notification_deadline)};
         claimed.push_back(i);
-        intakes.push_back({&out[i].handoff.record, send_now, r.slot.config.client.queue_capacity});
+        intakes.push_back({.record = {.id = record.id,
+                                      .hub = record.hub,
+                                      .accepted_at_ms = record.accepted_at_ms,
+                                      .deadline_ms = record.deadline_ms,
+                                      .submission = r.text},
+                           .send_now = send_now,
+                           .capacity = r.slot.config.client.queue_capacity});
     }
     const auto admitted = spool_->accept(intakes);
     for (std::size_t k = 0; k < claimed.size(); ++k) {
@@ -122,6 +129,7 @@ std::vector<notification_dispatcher::spooled> notification_dispatcher::spool_in(
         s.admission = admitted[k];
         if (s.admission.accepted()) {
             s.handoff.segment = s.admission.segment;
+            s.handoff.offset = s.admission.offset;
             results_.confirm(requests[i].id);
             continue;
         }
@@ -239,17 +247,17 @@ void notification_dispatcher::finish_spooled(hub_slot* slot,
     }
     auto record = result_record::finished(h.record.hub, ec, r);
     record.scheduled = scheduled;
-    spool_->finished(final_of(h, record));
     if (dead_letters_ != nullptr && spool::fails_for_good(ec)) {
-        record_dead_letter(h, record);
+        record_dead_letter(h, record);  // before its final record: that may delete its segment
     }
+    spool_->finished(final_of(h, record));
     results_.finished(h.record.id, std::move(record));
 }
 
 void notification_dispatcher::record_dead_letter(const spool::handoff& h, const result_record& r) {
     dead_letters_->append({.id = h.record.id,
                            .hub = h.record.hub,
-                           .submission = h.record.submission,
+                           .submission = spool_->submission_of(h).value_or(std::string()),
                            .reason = r.reason,
                            .http_status = r.http_status,
                            .error_code = r.error_code,

@@ -84,7 +84,7 @@ private:
 };
 
 template <class Fields>
-void write_payload(const accepted_record& r, Fields& w) {
+void write_payload(const accepted_fields& r, Fields& w) {
     w.text(r.id);
     w.text(r.hub);
     w.integer(r.accepted_at_ms);
@@ -187,7 +187,19 @@ void encode_as(record_type type, const Record& r, std::string& out) {
 
 }  // namespace
 
+accepted_fields fields_of(const accepted_record& r) noexcept {
+    return {.id = r.id,
+            .hub = r.hub,
+            .accepted_at_ms = r.accepted_at_ms,
+            .deadline_ms = r.deadline_ms,
+            .submission = r.submission};
+}
+
 void encode(const accepted_record& r, std::string& out) {
+    encode(fields_of(r), out);
+}
+
+void encode(const accepted_fields& r, std::string& out) {
     encode_as(record_type::accepted, r, out);
 }
 

@@ -22,6 +22,21 @@ struct accepted_record {
     bool operator==(const accepted_record&) const = default;
 };
 
+/**
+ * @brief An accepted record's fields, borrowed from where they are (the request being answered):
+ * what spool::accept() frames, without copying the submission into an accepted_record first.
+ */
+struct accepted_fields {
+    std::string_view id;
+    std::string_view hub;
+    std::int64_t accepted_at_ms = 0;
+    std::int64_t deadline_ms = 0;
+    std::string_view submission;
+};
+
+/// An accepted_record's fields, borrowed from it.
+accepted_fields fields_of(const accepted_record& r) noexcept;
+
 /** @brief The final result of a notification: once written, it is never sent again. */
 struct final_record {
     std::string id;
@@ -93,6 +108,7 @@ std::uint32_t crc32c(std::string_view bytes) noexcept;
 void encode(const record& r, std::string& out);
 /// The same for a record of a known type, without copying it into a `record` first.
 void encode(const accepted_record& r, std::string& out);
+void encode(const accepted_fields& r, std::string& out);
 void encode(const final_record& r, std::string& out);
 void encode(const final_fields& r, std::string& out);
 void encode(const attempts_record& r, std::string& out);

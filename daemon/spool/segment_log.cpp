@@ -225,7 +225,7 @@ const segment_file* segment_log::reader_for(std::uint64_t number) {
     return reader_.get();
 }
 
-std::optional<std::pair<record, position>> segment_log::read(position at) {
+std::optional<segment_log::stored> segment_log::read(position at) {
     for (;;) {
         if (at.offset < segment_magic.size()) {
             at.offset = segment_magic.size();
@@ -264,7 +264,7 @@ std::optional<std::pair<record, position>> segment_log::read(position at) {
         }
         auto d = decode(frame);
         if (auto* ok = std::get_if<decoded>(&d)) {
-            return std::pair{std::move(ok->value), position{at.segment, at.offset + ok->frame_bytes}};
+            return stored{std::move(ok->value), at, position{at.segment, at.offset + ok->frame_bytes}};
         }
         throw std::runtime_error(fmt::format("{}: damaged at byte {}", file.path().string(), at.offset));
     }

@@ -80,9 +80,15 @@ public:
      */
     position append(std::string_view framed);
 
-    /// The first record at or after `at` (skipping to the next segment at a segment's end), and the
-    /// position after it; nullopt at the end of the log.
-    std::optional<std::pair<record, position>> read(position at);
+    /** @brief A record read back, where it starts and where the next one does. */
+    struct stored {
+        record value;
+        position at;
+        position next;
+    };
+    /// The first record at or after `at` (skipping to the next segment at a segment's end); nullopt
+    /// at the end of the log.
+    std::optional<stored> read(position at);
 
     /// Deletes the segments numbered below `segment` (never the active one).
     void drop_before(std::uint64_t segment);

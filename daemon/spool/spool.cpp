@@ -154,8 +154,8 @@ recovery_summary spool::recover(const std::function<void(const final_record&)>& 
         std::unordered_set<std::string> to_skip;
         std::unordered_map<std::string, std::uint32_t> to_resume;
         auto next = h->log.read(h->cursor);
-        for (; next; next = h->log.read(next->second)) {
-            auto* a = std::get_if<accepted_record>(&next->first);
+        for (; next; next = h->log.read(next->next)) {
+            auto* a = std::get_if<accepted_record>(&next->value);
             if (a == nullptr) {
                 continue;
             }
@@ -198,7 +198,7 @@ void spool::start(send_function send) {
 }
 
 admission spool::accept(const accepted_record& r, bool send_now, std::size_t capacity) {
-    const intake one{&r, send_now, capacity};
+    const intake one{fields_of(r), send_now, capacity};
     return std::move(accept(std::span(&one, 1)).front());
 }
 
@@ -213,12 +213,12 @@ std::vector<admission> spool::accept(std::span<const intake> batch) {
         }
         which.clear();
         for (std::size_t i = first; i < batch.size(); ++i) {
-            if (!taken[i] && batch[i].record->hub == batch[first].record->hub) {
+            if (!taken[i] && batch[i].record.hub == batch[first].record.hub) {
                 which.push_back(i);
                 taken[i] = true;
             }
         }
-        accept_into(log_of(batch[first].record->hub), batch, which, out);
+        accept_into(log_of(batch[first].record.hub), batch, which, out);
     }
     return out;
 }
@@ -231,13 +231,13 @@ void spool::accept_into(hub_log& h,
     std::string frames;
     std::size_t bytes = 0;
     for (const auto i : which) {
-        const auto& r = *batch[i].record;
+        const auto& r = batch[i].record;
         bytes += frame_header_bytes + r.id.size() + r.hub.size() + r.submission.size() + 32;
     }
     frames.reserve(bytes);
     std::vector<std::size_t> ends(which.size());
     for (std::size_t k = 0; k < which.size(); ++k) {
-        encode(*batch[which[k]].record, frames);
+        encode(batch[which[k]].record, frames);
         ends[k] = frames.size();
     }
     const auto frame_of = [&](std::size_t k) {
@@ -284,6 +284,7 @@ void spool::accept_into(hub_log& h,
         const auto& in = batch[which[k]];
         auto& a = out[which[k]];
         a.segment = at.segment;
+        a.offset = record_at.offset;
         a.ticket = ticket;
         const position next{record_at.segment, record_at.offset + frame_of(k).size()};
         if (h.cursor == record_at && h.handed_back.empty() && h.in_window < config_.memory_window &&
@@ -295,7 +296,7 @@ void spool::accept_into(hub_log& h,
         } else if (in.send_now) {
             // A waiting client: sent at once, and skipped when the cursor reaches it.
             a.send_now = true;
-            h.handed_ahead.insert(in.record->id);
+            h.handed_ahead.insert(std::string(in.record.id));
             ++h.in_window;
         }
         record_at = next;
@@ -405,8 +406,13 @@ std::vector<handoff> spool::pump(hub_log& h) {
     }
     while (h.in_window < config_.memory_window) {
         if (!h.handed_back.empty()) {
-            out.push_back(std::move(h.handed_back.back()));
+            auto back = std::move(h.handed_back.back());
             h.handed_back.pop_back();
+            if (back.record.submission.empty()) {
+                // Handed over by accept() without it: the send function parses it again.
+                back.record.submission = read_submission(h, back).value_or(std::string());
+            }
+            out.push_back(std::move(back));
             ++h.in_window;
             continue;
         }
@@ -415,12 +421,12 @@ std::vector<handoff> spool::pump(hub_log& h) {
             h.cursor = h.log.end();
             break;
         }
-        h.cursor = next->second;
-        auto* a = std::get_if<accepted_record>(&next->first);
+        h.cursor = next->next;
+        auto* a = std::get_if<accepted_record>(&next->value);
         if (a == nullptr || h.finished_ids.erase(a->id) > 0 || h.handed_ahead.erase(a->id) > 0) {
             continue;
         }
-        handoff resumed{std::move(*a), next->second.segment};
+        handoff resumed{std::move(*a), next->at.segment, next->at.offset};
         if (auto it = h.resumed_attempts.find(resumed.record.id); it != h.resumed_attempts.end()) {
             resumed.attempts = it->second;
             h.resumed_attempts.erase(it);
@@ -429,6 +435,28 @@ std::vector<handoff> spool::pump(hub_log& h) {
         ++h.in_window;
     }
     return out;
+}
+
+std::optional<std::string> spool::read_submission(hub_log& log, const handoff& h) {
+    try {
+        auto stored = log.log.read({h.segment, h.offset});
+        auto* a = stored ? std::get_if<accepted_record>(&stored->value) : nullptr;
+        if (a != nullptr && a->id == h.record.id) {
+            return std::move(a->submission);
+        }
+    } catch (const std::exception&) {
+        // Unreadable: the caller goes on without it.
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> spool::submission_of(const handoff& h) {
+    if (!h.record.submission.empty()) {
+        return h.record.submission;
+    }
+    auto& log = log_of(h.record.hub);
+    std::lock_guard lock(log.mutex);
+    return read_submission(log, h);
 }
 
 void spool::deliver(std::vector<handoff> batch) {

@@ -24,16 +24,23 @@
 
 namespace nhpush::spool {
 
-/** @brief A spooled notification for the sender: its accepted record and where it is. */
+/**
+ * @brief A spooled notification for the sender: its accepted record and where it is.
+ *
+ * One that accept() takes comes without its submission (`record.submission` empty): the caller
+ * already has the notification, and the submission stays on disk for a dead letter
+ * (spool::submission_of), not in memory while the notification is sent.
+ */
 struct handoff {
     accepted_record record;
     std::uint64_t segment = 0;
+    std::uint64_t offset = 0;    ///< where its accepted record starts in `segment`
     std::uint32_t attempts = 0;  ///< made before: by a run a stop cut short, or a hub a reload replaced
 };
 
-/** @brief A notification for accept(): its accepted record and its hub's limit. */
+/** @brief A notification for accept(): its accepted record's fields and its hub's limit. */
 struct intake {
-    const accepted_record* record = nullptr;
+    accepted_fields record;           ///< borrowed for the call
     bool send_now = false;            ///< a client waits for its result: hand it over even beyond the window
     std::size_t capacity = SIZE_MAX;  ///< refused when its hub has this many without a final result
 };
@@ -48,6 +55,7 @@ struct admission {
     verdict outcome = verdict::accepted;
     std::string problem;
     std::uint64_t segment = 0;  ///< give it back with the final result
+    std::uint64_t offset = 0;   ///< where its accepted record starts in `segment`
     std::uint64_t ticket = 0;   ///< for async_wait_durable
     bool send_now = false;      ///< the caller sends it; otherwise it waits on disk for room
 
@@ -100,6 +108,13 @@ public:
      * hub's notifications of the batch (admission::verdict::unwritable) and accepts none of them.
      */
     std::vector<admission> accept(std::span<const intake> batch);
+    /**
+     * @brief The submission of a notification handed over, read back from its accepted record (for
+     * its dead letter). Call before finished(), which may delete its segment. nullopt if it cannot
+     * be read.
+     */
+    std::optional<std::string> submission_of(const handoff& h);
+
     /// One notification: accept() of a batch of one.
     admission accept(const accepted_record& r, bool send_now, std::size_t capacity = SIZE_MAX);
 
@@ -170,6 +185,7 @@ private:
     hub_log& log_of(std::string_view hub);
     std::vector<hub_log*> all_logs() const;  // each hub's log lives as long as the spool
     std::vector<handoff> pump(hub_log& log);
+    static std::optional<std::string> read_submission(hub_log& log, const handoff& h);  // under its lock
     void deliver(std::vector<handoff> batch);
     std::vector<std::shared_ptr<segment_file>> active_files() const;
 

@@ -259,6 +259,30 @@ TEST(spool_window, a_waiting_client_is_sent_at_once_and_not_twice) {
     EXPECT_EQ(h.list.size(), 1u) << "the cursor skips the one sent ahead";
 }
 
+TEST(spool_window, a_submission_stays_on_disk_and_is_read_back_for_a_dead_letter_or_a_resend) {
+    temp_dir dir;
+    spool s(small_config(dir.path(), 10));
+    handed h;
+    s.recover([](const auto&) {}, [](const auto&) {});
+    s.start(h.function());
+    s.accept(accepted("n0"), false);
+    const auto r = accepted("n1");
+    const auto a = s.accept(r, false);
+    ASSERT_TRUE(a.send_now);
+    // What the caller keeps while it sends: the record without its submission, and where it is.
+    handoff sending{.record = {.id = r.id, .hub = r.hub, .accepted_at_ms = r.accepted_at_ms},
+                    .segment = a.segment,
+                    .offset = a.offset};
+    EXPECT_EQ(s.submission_of(sending), r.submission);
+    s.hand_back(handoff(sending), true);  // refused by a full queue, say: sent again from the spool
+    ASSERT_EQ(h.list.size(), 1u);
+    EXPECT_EQ(h.list[0].record.submission, r.submission) << "the send function parses it again";
+    EXPECT_EQ(h.list[0].offset, a.offset);
+    handoff wrong = sending;
+    wrong.record.id = "another";
+    EXPECT_FALSE(s.submission_of(wrong).has_value()) << "never another notification's submission";
+}
+
 TEST(spool_recovery, unfinished_notifications_come_back_after_a_crash_and_finished_ones_do_not) {
     temp_dir dir;
     {
@@ -388,7 +412,7 @@ TEST(spool_batch, each_notification_of_a_batch_is_held_to_its_hubs_capacity_in_o
         s.start([](handoff&&) {});
         std::vector<intake> batch;
         for (const auto& r : records) {
-            batch.push_back({.record = &r, .capacity = 3});
+            batch.push_back({.record = fields_of(r), .capacity = 3});
         }
         const auto admitted = s.accept(batch);
         std::vector<std::string> refused;
@@ -440,7 +464,7 @@ TEST(spool_batch, a_failed_write_refuses_the_batch_and_loses_no_final_record) {
         const auto refused_ids = {accepted("x0"), accepted("x1"), accepted("x2")};
         std::vector<intake> batch;
         for (const auto& r : refused_ids) {
-            batch.push_back({.record = &r});
+            batch.push_back({.record = fields_of(r)});
         }
         rlimit saved{};
         ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
