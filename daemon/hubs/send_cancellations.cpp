@@ -15,6 +15,7 @@ namespace nhpush::hubs {
 
 namespace {
 constexpr std::size_t stripe_count = 16;
+constexpr std::size_t shrink_above = 1024;  // buckets a stripe's empty key set keeps
 }  // namespace
 
 struct send_cancellations::stripe {
@@ -141,6 +142,9 @@ void send_cancellations::close(std::uint64_t key) {
     }
     for (auto& h : s.in_library) {
         if (h.keys.erase(key) != 0) {
+            if (h.keys.empty() && h.keys.bucket_count() > shrink_above) {
+                h.keys.rehash(0);  // a burst drained: give its table back (a flat set never shrinks)
+            }
             return;  // a key is open once at most, whichever the hub
         }
     }

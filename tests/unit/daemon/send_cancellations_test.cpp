@@ -190,6 +190,13 @@ TEST(send_cancellations, an_open_entry_costs_a_few_bytes) {
     std::printf("send_cancellations: %.1f heap bytes per open entry\n", per_entry);
     EXPECT_LT(per_entry, 24.0);
     EXPECT_EQ(c.size(), static_cast<std::size_t>(n));
+    for (const auto& id : ids) {
+        c.close(send_cancellations::key_of(id));
+    }
+    EXPECT_EQ(c.size(), 0u);
+    const auto left = static_cast<double>(::mallinfo2().uordblks) - static_cast<double>(before);
+    std::printf("send_cancellations: %.0f heap bytes left once all are closed\n", left);
+    EXPECT_LT(left, 64.0 * 1024) << "the key tables shrink once the burst is over";
 }
 
 }  // namespace
