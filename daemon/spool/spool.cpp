@@ -102,7 +102,7 @@ spool::~spool() = default;
 
 std::vector<std::shared_ptr<segment_file>> spool::active_files() const {
     std::vector<std::shared_ptr<segment_file>> files;
-    std::lock_guard hubs_lock(hubs_mutex_);
+    std::shared_lock hubs_lock(hubs_mutex_);
     for (const auto& [name, h] : hubs_) {
         std::lock_guard lock(h->mutex);
         if (auto f = h->log.active_file()) {
@@ -113,9 +113,16 @@ std::vector<std::shared_ptr<segment_file>> spool::active_files() const {
 }
 
 spool::hub_log& spool::log_of(std::string_view hub) {
+    {
+        // Every accept and final looks its hub up: readers share the lock; a new hub is rare.
+        std::shared_lock lock(hubs_mutex_);
+        if (auto it = hubs_.find(hub); it != hubs_.end()) {
+            return *it->second;
+        }
+    }
     std::lock_guard lock(hubs_mutex_);
     if (auto it = hubs_.find(hub); it != hubs_.end()) {
-        return *it->second;
+        return *it->second;  // made by another thread meanwhile
     }
     auto h = std::make_unique<hub_log>(fs::path(config_.dir) / "hubs" / directory_name(hub), config_);
     h->log.recover(fs::path(config_.dir) / "damaged" / directory_name(hub), [](record&&, std::uint64_t) {});
@@ -180,7 +187,7 @@ recovery_summary spool::recover(const std::function<void(const final_record&)>& 
 
 std::vector<spool::hub_log*> spool::all_logs() const {
     std::vector<hub_log*> logs;
-    std::lock_guard lock(hubs_mutex_);
+    std::shared_lock lock(hubs_mutex_);
     for (const auto& [name, h] : hubs_) {
         logs.push_back(h.get());
     }
@@ -488,7 +495,7 @@ std::string spool::problem() const {
 
 std::vector<spool::hub_figures> spool::figures() const {
     std::vector<hub_figures> out;
-    std::lock_guard hubs_lock(hubs_mutex_);
+    std::shared_lock hubs_lock(hubs_mutex_);
     for (const auto& [name, h] : hubs_) {
         std::lock_guard lock(h->mutex);
         out.push_back({name,

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -190,7 +191,7 @@ private:
     std::vector<std::shared_ptr<segment_file>> active_files() const;
 
     spool_config config_;
-    mutable std::mutex hubs_mutex_;  // guards the map only; each hub_log has its own lock
+    mutable std::shared_mutex hubs_mutex_;  // guards the map only; each hub_log has its own lock
     std::map<std::string, std::unique_ptr<hub_log>, std::less<>> hubs_;
     send_function send_;
     std::atomic<bool> stopped_{false};
