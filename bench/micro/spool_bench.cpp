@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -27,27 +28,40 @@ accepted_record sample(std::uint64_t n) {
             R"(as the benchmarks send them"}},"tags":"sports || news","headers":{"apns-priority":"10"}})"};
 }
 
-void BM_spool_accept_then_final(benchmark::State& state) {
-    const auto dir =
-        std::filesystem::temp_directory_path() / fmt::format("nhpush-spool-bench-{}", std::random_device{}());
-    {
-        spool s({.dir = dir.string(), .fsync = fsync_mode::never, .memory_window = 1'000'000});
-        s.recover([](const auto&) {}, [](const auto&) {});
-        s.start([](handoff&&) {});
-        std::uint64_t n = 0;
-        for (auto _ : state) {
-            const auto r = sample(n++);
-            const auto a = s.accept(r, false);
-            s.finished(final_fields{.id = r.id,
-                                    .hub = r.hub,
-                                    .segment = a.segment,
-                                    .sent = true,
-                                    .http_status = 201,
-                                    .attempts = 1});
-        }
-        state.SetItemsProcessed(static_cast<std::int64_t>(n));
+/// A spool in a fresh temporary directory (fsync "never", every notification sent at once),
+/// removed afterwards.
+class scratch_spool {
+public:
+    scratch_spool()
+        : dir_(std::filesystem::temp_directory_path() /
+               fmt::format("nhpush-spool-bench-{}", std::random_device{}())) {
+        spool_.emplace(
+            spool_config{.dir = dir_.string(), .fsync = fsync_mode::never, .memory_window = 1'000'000});
+        spool_->recover([](const auto&) {}, [](const auto&) {});
+        spool_->start([](handoff&&) {});
     }
-    std::filesystem::remove_all(dir);
+    ~scratch_spool() {
+        spool_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+    spool& get() { return *spool_; }
+
+private:
+    std::filesystem::path dir_;
+    std::optional<spool> spool_;
+};
+
+void BM_spool_accept_then_final(benchmark::State& state) {
+    scratch_spool scratch;
+    auto& s = scratch.get();
+    std::uint64_t n = 0;
+    for (auto _ : state) {
+        const auto r = sample(n++);
+        const auto a = s.accept(r, false);
+        s.finished(final_fields{
+            .id = r.id, .hub = r.hub, .segment = a.segment, .sent = true, .http_status = 201, .attempts = 1});
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(n));
 }
 BENCHMARK(BM_spool_accept_then_final);
 
@@ -55,36 +69,30 @@ BENCHMARK(BM_spool_accept_then_final);
 // records (with the ids a hub gives), which the syncer writes together. Per notification.
 void BM_spool_group_of_100(benchmark::State& state) {
     constexpr std::size_t group = 100;
-    const auto dir =
-        std::filesystem::temp_directory_path() / fmt::format("nhpush-spool-bench-{}", std::random_device{}());
-    {
-        spool s({.dir = dir.string(), .fsync = fsync_mode::never, .memory_window = 1'000'000});
-        s.recover([](const auto&) {}, [](const auto&) {});
-        s.start([](handoff&&) {});
-        std::uint64_t n = 0;
-        std::vector<accepted_record> records(group);
-        std::vector<intake> intakes(group);
-        for (auto _ : state) {
-            for (std::size_t i = 0; i < group; ++i) {
-                records[i] = sample(n++);
-                intakes[i] = {.record = fields_of(records[i])};
-            }
-            const auto admitted = s.accept(intakes);
-            for (std::size_t i = 0; i < group; ++i) {
-                s.finished(final_fields{.id = records[i].id,
-                                        .hub = records[i].hub,
-                                        .segment = admitted[i].segment,
-                                        .sent = true,
-                                        .http_status = 201,
-                                        .attempts = 1,
-                                        .notification_id = "6b3f5c1e-4a8d-4a51-9d0c-5f7c2e9a1b20",
-                                        .tracking_id = "2f1c9a7e-3b4d-4e8f-a1c2-d3e4f5a6b7c8"});
-            }
-            s.write_finals();
+    scratch_spool scratch;
+    auto& s = scratch.get();
+    std::uint64_t n = 0;
+    std::vector<accepted_record> records(group);
+    std::vector<intake> intakes(group);
+    for (auto _ : state) {
+        for (std::size_t i = 0; i < group; ++i) {
+            records[i] = sample(n++);
+            intakes[i] = {.record = fields_of(records[i])};
         }
-        state.SetItemsProcessed(static_cast<std::int64_t>(n));
+        const auto admitted = s.accept(intakes);
+        for (std::size_t i = 0; i < group; ++i) {
+            s.finished(final_fields{.id = records[i].id,
+                                    .hub = records[i].hub,
+                                    .segment = admitted[i].segment,
+                                    .sent = true,
+                                    .http_status = 201,
+                                    .attempts = 1,
+                                    .notification_id = "6b3f5c1e-4a8d-4a51-9d0c-5f7c2e9a1b20",
+                                    .tracking_id = "2f1c9a7e-3b4d-4e8f-a1c2-d3e4f5a6b7c8"});
+        }
+        s.write_finals();
     }
-    std::filesystem::remove_all(dir);
+    state.SetItemsProcessed(static_cast<std::int64_t>(n));
 }
 BENCHMARK(BM_spool_group_of_100);
 

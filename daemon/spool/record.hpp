@@ -11,66 +11,53 @@
 
 namespace nhpush::spool {
 
-/** @brief A notification as it was accepted: enough to send it again after a restart. */
-struct accepted_record {
-    std::string id;
-    std::string hub;
+/**
+ * @brief A notification as it was accepted: enough to send it again after a restart.
+ *
+ * `Text` is std::string for a record that owns its bytes (accepted_record: read back, handed over)
+ * and std::string_view for one borrowed from where they are (accepted_fields: the request being
+ * answered), which spool::accept() frames without copying the submission first.
+ */
+template <class Text>
+struct basic_accepted_record {
+    Text id;
+    Text hub;
     std::int64_t accepted_at_ms = 0;  ///< Unix time, milliseconds
     std::int64_t deadline_ms = 0;     ///< Unix time, milliseconds: not sent by then, it fails
-    std::string submission;           ///< the notification object exactly as submitted (JSON)
+    Text submission;                  ///< the notification object exactly as submitted (JSON)
 
-    bool operator==(const accepted_record&) const = default;
+    bool operator==(const basic_accepted_record&) const = default;
 };
-
-/**
- * @brief An accepted record's fields, borrowed from where they are (the request being answered):
- * what spool::accept() frames, without copying the submission into an accepted_record first.
- */
-struct accepted_fields {
-    std::string_view id;
-    std::string_view hub;
-    std::int64_t accepted_at_ms = 0;
-    std::int64_t deadline_ms = 0;
-    std::string_view submission;
-};
+using accepted_record = basic_accepted_record<std::string>;
+using accepted_fields = basic_accepted_record<std::string_view>;
 
 /// An accepted_record's fields, borrowed from it.
 accepted_fields fields_of(const accepted_record& r) noexcept;
 
-/** @brief The final result of a notification: once written, it is never sent again. */
-struct final_record {
-    std::string id;
-    std::string hub;
+/**
+ * @brief The final result of a notification: once written, it is never sent again.
+ *
+ * final_record owns its bytes (decoded, recovered); final_fields borrows them from the result and
+ * the hand-over, for spool::finished() to frame without copying every string first.
+ */
+template <class Text>
+struct basic_final_record {
+    Text id;
+    Text hub;
     std::uint64_t segment = 0;  ///< the segment holding its accepted_record
     bool sent = false;
-    std::string reason;  ///< why it failed (hubs::reason_name); empty when sent
+    Text reason;  ///< why it failed (hubs::reason_name); empty when sent
     std::uint32_t http_status = 0;
     std::uint32_t attempts = 0;
-    std::string notification_id;
-    std::string tracking_id;
-    std::string error_code;
-    std::string error_detail;
+    Text notification_id;
+    Text tracking_id;
+    Text error_code;
+    Text error_detail;
 
-    bool operator==(const final_record&) const = default;
+    bool operator==(const basic_final_record&) const = default;
 };
-
-/**
- * @brief A final record's fields, borrowed from where they are (the result, the hand-over): what
- * spool::finished() frames, without copying every string into a final_record first.
- */
-struct final_fields {
-    std::string_view id;
-    std::string_view hub;
-    std::uint64_t segment = 0;
-    bool sent = false;
-    std::string_view reason;
-    std::uint32_t http_status = 0;
-    std::uint32_t attempts = 0;
-    std::string_view notification_id;
-    std::string_view tracking_id;
-    std::string_view error_code;
-    std::string_view error_detail;
-};
+using final_record = basic_final_record<std::string>;
+using final_fields = basic_final_record<std::string_view>;
 
 /// A final_record's fields, borrowed from it.
 final_fields fields_of(const final_record& r) noexcept;
