@@ -8,8 +8,14 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <climits>
 
 namespace nhpush::detail {
 
@@ -21,6 +27,42 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t read_chunk = 64 * 1024;
+
+// What SSL_read's failure means as Asio's SSL stream would report it (its engine::perform).
+error_code tls_read_error(SSL* ssl, int result) {
+    switch (SSL_get_error(ssl, result)) {
+        case SSL_ERROR_WANT_READ:
+        case SSL_ERROR_WANT_WRITE:
+            return {};  // nothing more without the socket: the next asynchronous read waits for it
+        case SSL_ERROR_ZERO_RETURN:
+            return asio::error::eof;
+        case SSL_ERROR_SSL:
+        case SSL_ERROR_SYSCALL:
+            if (const auto e = ERR_get_error(); e != 0) {
+                return {static_cast<int>(e), asio::error::get_ssl_category()};
+            }
+            return asio::ssl::error::unspecified_system_error;
+        default:
+            return asio::ssl::error::unexpected_result;
+    }
+}
+
+// Decrypts into `into` the TLS records already read from the socket, without a turn of the event
+// loop: an asynchronous read returns one record, and a hub that answers each stream in a record of
+// its own would otherwise cost a turn, and a write of our own, per answer.
+std::size_t read_buffered(SSL* ssl, std::span<char> into, error_code& ec) {
+    std::size_t total = 0;
+    while (total < into.size() && !ec) {
+        ERR_clear_error();
+        const auto room = static_cast<int>(std::min<std::size_t>(into.size() - total, INT_MAX));
+        if (const int n = SSL_read(ssl, into.data() + total, room); n > 0) {
+            total += static_cast<std::size_t>(n);
+        } else if (ec = tls_read_error(ssl, n); !ec) {
+            break;
+        }
+    }
+    return total;
+}
 
 }  // namespace
 
@@ -72,8 +114,13 @@ asio::awaitable<void> hub_connection::read_h2() {
             break;
         }
         last_heard_ = steady::now();
+        n += read_buffered(stream_->native_handle(), std::span(read_buffer_).subspan(n), ec);
         if (const auto bad = session_->receive({read_buffer_.data(), n}); bad) {
             read_error_ = bad;
+            break;
+        }
+        if (ec) {
+            read_error_ = ec;  // after the answers that came before it
             break;
         }
         wake();
