@@ -45,20 +45,15 @@ std::int32_t clamp_to_int32(std::size_t n) {
 
 // RFC 9113 §8.2.2: these fields are about the HTTP/1.1 connection and malform an HTTP/2 request;
 // Host becomes :authority.
-bool is_connection_specific(const http::fields::value_type& f) {
-    switch (f.name()) {
-        case http::field::connection:
-        case http::field::keep_alive:
-        case http::field::proxy_connection:
-        case http::field::transfer_encoding:
-        case http::field::upgrade:
-        case http::field::host:
+bool is_connection_specific(std::string_view name, std::string_view value) {
+    using boost::beast::iequals;
+    for (const std::string_view hop :
+         {"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade", "Host"}) {
+        if (iequals(name, hop)) {
             return true;
-        case http::field::te:
-            return !boost::beast::iequals(f.value(), "trailers");
-        default:
-            return false;
+        }
     }
+    return iequals(name, "TE") && !iequals(value, "trailers");
 }
 
 std::string_view error_name(std::uint32_t error_code) {
@@ -78,14 +73,13 @@ struct h2_client_session::nv_list {
     void add(std::string_view name, std::string_view value, std::uint8_t flags) {
         fields.push_back({as_bytes(name.data()), as_bytes(value.data()), name.size(), value.size(), flags});
     }
-    // Pseudo-header names are static and lower-case: neither copied nor lower-cased by nghttp2.
+    // nghttp2 copies the values, and the names but for the pseudo-headers', which are static and
+    // lower-case already, into one buffer for the request: the caller's strings may go at once.
     void add_pseudo(std::string_view name, std::string_view value) {
-        add(name, value, NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE);
+        add(name, value, NGHTTP2_NV_FLAG_NO_COPY_NAME);
     }
-    // nghttp2 copies the name, lower-casing it; the value stays in the stored request.
-    void add_field(std::string_view name, std::string_view value) {
-        add(name, value, NGHTTP2_NV_FLAG_NO_COPY_VALUE);
-    }
+    // The name is lower-cased as it is copied.
+    void add_field(std::string_view name, std::string_view value) { add(name, value, NGHTTP2_NV_FLAG_NONE); }
 };
 
 // nghttp2 calls these with the session as user_data. An exception must not cross nghttp2's C
@@ -296,7 +290,7 @@ struct h2_client_session::callbacks {
                              nghttp2_data_source* source,
                              void*) {
         auto& s = *static_cast<stream*>(source->ptr);
-        const auto& body = s.request.body();
+        const auto& body = s.body;
         const auto n = std::min(length, body.size() - s.body_sent);
         std::memcpy(buf, body.data() + s.body_sent, n);
         s.body_sent += n;
@@ -344,7 +338,7 @@ h2_client_session::h2_client_session(h2_limits limits) : limits_(limits), nv_(st
 }
 
 h2_client_session::~h2_client_session() {
-    // First: nghttp2 may hold pointers into the streams' requests.
+    // First: nghttp2 may hold pointers into the streams' bodies.
     nghttp2_session_del(session_);
 }
 
@@ -398,39 +392,46 @@ std::size_t h2_client_session::peer_max_concurrent_streams() const {
     return nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
 }
 
-std::int32_t h2_client_session::submit(hub_request&& request) {
+std::int32_t h2_client_session::submit(const wire_request& request) {
     const auto id = nghttp2_session_get_next_stream_id(session_);
     if (id > std::numeric_limits<std::int32_t>::max()) {
         throw std::logic_error("h2_client_session::submit: no stream id left");
     }
     const auto stream_id = static_cast<std::int32_t>(id);
-    auto& s = streams_.try_emplace(stream_id).first->second;
-    s.request = std::move(request);  // the pointers below must point into the stored request
-    const auto& req = s.request;
-
     auto& nv = *nv_;
     nv.fields.clear();
-    nv.add_pseudo(":method", req.method_string());
+    nv.add_pseudo(":method", request.method);
     nv.add_pseudo(":scheme", "https");
-    if (const auto host = req[http::field::host]; !host.empty()) {
-        nv.add_pseudo(":authority", host);
+    const auto host = std::find_if(request.fields.begin(), request.fields.end(), [](const auto& f) {
+        return boost::beast::iequals(f.first, "Host");
+    });
+    if (host != request.fields.end() && !host->second.empty()) {
+        nv.add_pseudo(":authority", host->second);
     }
-    nv.add_pseudo(":path", req.target());
-    for (const auto& f : req) {
-        if (!is_connection_specific(f)) {
-            nv.add_field(f.name_string(), f.value());
+    nv.add_pseudo(":path", request.target);
+    for (const auto& [name, value] : request.fields) {
+        if (!is_connection_specific(name, value)) {
+            nv.add_field(name, value);
         }
     }
+    auto& s = streams_.try_emplace(stream_id).first->second;
+    s.body = request.body;
     nghttp2_data_provider body{};
     body.source.ptr = &s;
     body.read_callback = &callbacks::read_body;
     const auto rv = nghttp2_submit_request(
-        session_, nullptr, nv.fields.data(), nv.fields.size(), req.body().empty() ? nullptr : &body, &s);
+        session_, nullptr, nv.fields.data(), nv.fields.size(), s.body.empty() ? nullptr : &body, &s);
     if (rv != stream_id) {
         streams_.erase(stream_id);
         throw std::runtime_error(fmt::format("h2_client_session::submit: {}", nghttp2_strerror(rv)));
     }
     return stream_id;
+}
+
+std::int32_t h2_client_session::submit(const hub_request& request) {
+    wire_request w;
+    view_request(request, w);
+    return submit(w);
 }
 
 void h2_client_session::cancel(std::int32_t stream_id) {

@@ -3,6 +3,8 @@
 // it the bytes it reads (receive), writes what it asks to write (pending_output, consumed), and
 // takes the answers and stream failures it reports (take_events).
 
+#include "wire_request.hpp"
+
 #include <nhpush/request.hpp>
 #include <nhpush/response.hpp>
 
@@ -99,12 +101,11 @@ public:
     /// Opens a stream for `request`: :method, :scheme https, :authority from Host, :path from the
     /// target; the other fields with lower-cased names, but for the connection-specific ones
     /// (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade, Host, and TE other
-    /// than "trailers"), which are dropped; the body as DATA. The session keeps the request until
-    /// the stream ends (nghttp2 reads the field values and the body from it, without copies), so
-    /// move it in where possible; the const& overload copies. Returns the stream id.
+    /// than "trailers"), which are dropped; the body as DATA. Names and values are copied now, the
+    /// body is kept until the stream ends: `request` need not outlive the call. Returns the stream id.
     /// @pre can_submit()
-    std::int32_t submit(hub_request&& request);
-    std::int32_t submit(const hub_request& request) { return submit(hub_request(request)); }
+    std::int32_t submit(const wire_request& request);
+    std::int32_t submit(const hub_request& request);
 
     /// Resets a stream we gave up on (e.g. our per-stream timeout): RST_STREAM CANCEL, and no event
     /// is reported for it afterwards. Does nothing for a stream that is not open.
@@ -150,7 +151,7 @@ public:
 private:
     /// What the session keeps of one open stream.
     struct stream {
-        hub_request request;  // nghttp2 reads header values and the body from here
+        std::string body;  // nghttp2 reads the DATA from here
         std::size_t body_sent = 0;
         hub_response_message response;
         std::size_t header_bytes = 0;

@@ -47,13 +47,13 @@ bool is_closed_by_peer(const error_code& ec) {
 
 // Asio's SSL stream encrypts one buffer per write: Beast's serializer would hand it the header
 // and the body apart, costing two TLS records and two system calls per request.
-void serialize(const hub_request& req, std::string& out) {
+void serialize(const wire_request& req, std::string& out) {
     out.clear();
-    out.append(req.method_string()).append(" ").append(req.target()).append(" HTTP/1.1\r\n");
-    for (const auto& field : req) {
-        out.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+    out.append(req.method).append(" ").append(req.target).append(" HTTP/1.1\r\n");
+    for (const auto& [name, value] : req.fields) {
+        out.append(name).append(": ").append(value).append("\r\n");
     }
-    out.append("\r\n").append(req.body());
+    out.append("\r\n").append(req.body);
 }
 
 // ALPN wire format: length-prefixed protocol names, in order of preference.
@@ -382,8 +382,11 @@ void hub_connection::build_request(const work_item& item) {
     }
     switch (item.kind) {
         case work_kind::send:
-            build_send_request(sender_.endpoint(), item.n, token_->authorization, request_);
-            break;
+            make_send_request(sender_.endpoint(), item.n, token_->authorization, outgoing_);
+            if (sender_.config().on_exchange) {
+                to_hub_request(outgoing_, request_);  // what the hook is shown
+            }
+            return;
         case work_kind::cancel_scheduled:
             request_ = build_cancel_scheduled_request(sender_.endpoint(), item.id, token_->authorization);
             break;
@@ -391,6 +394,7 @@ void hub_connection::build_request(const work_item& item) {
             request_ = build_outcome_details_request(sender_.endpoint(), item.id, token_->authorization);
             break;
     }
+    view_request(request_, outgoing_);
 }
 
 void hub_connection::record_answer(item_in_hand& item,
@@ -554,7 +558,7 @@ asio::awaitable<request_end> hub_connection::exchange_http1() {
         return nothing_back && is_closed_by_peer(ec) ? request_end::not_processed : request_end::failed;
     };
     tcp_layer.expires_after(cfg.timeouts.write);
-    serialize(request_, wire_);
+    serialize(outgoing_, wire_);
     if (auto [ec, _] = co_await asio::async_write(*stream_, asio::buffer(wire_), use_tuple); ec) {
         co_return failed(ec, errc::write_timeout, true);
     }

@@ -139,7 +139,8 @@ private:
     std::string failure_detail_;  // why the last HTTP/1.1 exchange failed
     std::uint64_t unexpected_failures_ = 0;
     std::shared_ptr<const sas_token> token_;
-    hub_request request_;
+    wire_request outgoing_;             // the request being sent, viewing the item in hand and token_
+    hub_request request_;               // queries, and for hub_client_config::on_exchange the send too
     std::string wire_;                  // what is being written: one buffer, so one TLS record and one write
     std::optional<item_in_hand> held_;  // HTTP/1.1: the request in hand, or HTTP/2: the one waiting its turn
     steady::time_point held_turn_{};    // HTTP/2: when held_ may go (the rate limit, a hub pause)

@@ -311,18 +311,13 @@ void hub_connection::open_stream() {
         note_unexpected(e.what());
         return;
     }
-    const bool keep_request = static_cast<bool>(sender_.config().on_exchange);
-    hub_request copy;
-    if (keep_request) {
-        copy = request_;
-    }
     held_->step(send_step::on_the_wire);
-    const auto id = session_->submit(std::move(request_));
+    const auto id = session_->submit(outgoing_);
     auto [it, _] = streams_.try_emplace(id, shard_, held_->release());
     held_.reset();
     it->second.item.step(send_step::on_the_wire);
-    if (keep_request) {
-        it->second.request = std::move(copy);
+    if (sender_.config().on_exchange) {
+        it->second.request = std::move(request_);
     }
     if (requests_on_connection_++ > 0) {
         sender_stats::bump(sender_.stats().requests_on_reused_connections);

@@ -82,6 +82,16 @@ TEST(build_send_request, tag_send_has_every_header_the_service_needs) {
     EXPECT_EQ(req.body(), n.payload);
 }
 
+TEST(build_send_request, a_platform_header_given_twice_is_sent_once_with_its_last_value) {
+    auto n = apple();
+    n.headers = {{"apns-priority", "10"}, {"apns-push-type", "alert"}, {"APNS-Priority", "5"}};
+    const auto req = build(n);
+    EXPECT_EQ(req.count("apns-priority"), 1u);
+    EXPECT_EQ(req["apns-priority"], "5");
+    const auto w = wire(req);
+    EXPECT_LT(w.find("apns-push-type: alert"), w.find("APNS-Priority: 5"));  // in the place of the last
+}
+
 // Sample bug 8: tags=None put a None header in; an empty expression must mean broadcast, no header.
 TEST(build_send_request, sample_bug_8_broadcast_has_no_tags_header) {
     const auto req = build(apple());
