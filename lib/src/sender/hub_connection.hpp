@@ -54,7 +54,7 @@ private:
     enum class serve_end { closed, idle, stop, no_settings };
     /// A request on an HTTP/2 stream.
     struct stream_in_flight {
-        stream_in_flight(shard& s, work_item w) : item(s, std::move(w)) {}
+        stream_in_flight(shard& s, work_item&& w) : item(s, std::move(w)) {}
         item_in_hand item;
         hub_request request;  // kept for hub_client_config::on_exchange
     };
