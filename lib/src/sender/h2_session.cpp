@@ -1,5 +1,7 @@
 #include "sender/h2_session.hpp"
 
+#include "detail/classified_fields.hpp"
+
 #include <nghttp2/nghttp2.h>
 
 #include <fmt/format.h>
@@ -54,6 +56,14 @@ bool is_connection_specific(std::string_view name, std::string_view value) {
         }
     }
     return iequals(name, "TE") && !iequals(value, "trailers");
+}
+
+std::optional<std::size_t> parse_size(std::string_view value) {
+    std::size_t n = 0;
+    if (value.empty() || std::from_chars(value.data(), value.data() + value.size(), n).ec != std::errc{}) {
+        return std::nullopt;
+    }
+    return n;
 }
 
 std::string_view error_name(std::uint32_t error_code) {
@@ -124,7 +134,7 @@ struct h2_client_session::callbacks {
                 fmt::format("response header list over {} bytes", me.limits_.max_header_bytes));
             return 0;
         }
-        add_field(*s, as_view(name, name_size), as_view(value, value_size));
+        add_field(me, *s, as_view(name, name_size), as_view(value, value_size));
         return 0;
     } catch (const std::length_error&) {  // Beast's limit on one field: 64 KiB
         auto& me = self(user_data);
@@ -135,7 +145,7 @@ struct h2_client_session::callbacks {
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
 
-    static void add_field(stream& s, std::string_view name, std::string_view value) {
+    static void add_field(h2_client_session& me, stream& s, std::string_view name, std::string_view value) {
         if (name == ":status") {
             unsigned status = 0;
             std::from_chars(value.data(), value.data() + value.size(), status);  // nghttp2 checked it
@@ -146,7 +156,12 @@ struct h2_client_session::callbacks {
                 s.response.version(20);  // HTTP/2, for whoever shows the answer (nhpush direct --debug)
             }
         } else if (!s.ignore_block && !name.starts_with(':')) {
-            s.response.insert(name, value);
+            if (name == "content-length") {  // nghttp2 lower-cases names and checks this value
+                s.content_length = parse_size(value);
+            }
+            if (me.limits_.all_response_fields || is_classified_field(name)) {
+                s.response.insert(name, value);
+            }
         }
     }
 
@@ -451,12 +466,10 @@ void h2_client_session::reset_too_large(std::int32_t id, stream& s, std::string 
 }
 
 void h2_client_session::check_content_length(std::int32_t id, stream& s) {
-    const auto value = s.response[http::field::content_length];
-    std::size_t length = 0;
-    if (value.empty() ||
-        std::from_chars(value.data(), value.data() + value.size(), length).ec != std::errc{}) {
+    if (!s.content_length) {
         return;  // none, or nghttp2 rejected it already
     }
+    const auto length = *s.content_length;
     if (length > limits_.max_response_bytes) {
         reset_too_large(id,
                         s,

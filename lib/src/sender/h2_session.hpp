@@ -33,6 +33,9 @@ struct h2_limits {
     /// Our connection-level receive window: large, so that many small answers never wait for a
     /// WINDOW_UPDATE. The per-stream window is max_response_bytes (at least 64 KiB).
     std::int32_t connection_window = 16 << 20;
+    /// false: answers keep their status, body and the fields classify_response() reads
+    /// (detail::classified_fields), not the others, which no one would read.
+    bool all_response_fields = true;
 };
 
 /// A complete response.
@@ -155,6 +158,7 @@ private:
         std::size_t body_sent = 0;
         hub_response_message response;
         std::size_t header_bytes = 0;
+        std::optional<std::size_t> content_length;  // of the final response, checked by nghttp2
         std::uint32_t peer_reset_code = 0;
         bool peer_reset = false;    // an RST_STREAM came from the peer
         bool answered = false;      // the response is complete (END_STREAM) and reported

@@ -68,7 +68,10 @@ std::size_t read_buffered(SSL* ssl, std::span<char> into, error_code& ec) {
 
 asio::awaitable<hub_connection::serve_end> hub_connection::serve_h2() {
     const auto& cfg = sender_.config();
-    session_.emplace(h2_limits{.max_streams = cfg.max_streams, .max_response_bytes = cfg.max_response_bytes});
+    // Without a hook to show them to, an answer needs only the fields its classification reads.
+    session_.emplace(h2_limits{.max_streams = cfg.max_streams,
+                               .max_response_bytes = cfg.max_response_bytes,
+                               .all_response_fields = static_cast<bool>(cfg.on_exchange)});
     draining_ = false;
     read_error_ = {};
     last_heard_ = idle_since_ = steady::now();
