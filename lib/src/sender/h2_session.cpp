@@ -5,7 +5,6 @@
 #include <nghttp2/nghttp2.h>
 
 #include <fmt/format.h>
-#include <boost/beast/core/string.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -45,17 +44,29 @@ std::int32_t clamp_to_int32(std::size_t n) {
     return static_cast<std::int32_t>(std::min<std::size_t>(n, std::numeric_limits<std::int32_t>::max()));
 }
 
+// `name` in any case is `lower_case`.
+bool is_named(std::string_view name, std::string_view lower_case) {
+    return name.size() == lower_case.size() &&
+           std::equal(name.begin(), name.end(), lower_case.begin(), [](char a, char b) {
+               return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
+           });
+}
+
 // RFC 9113 §8.2.2: these fields are about the HTTP/1.1 connection and malform an HTTP/2 request;
 // Host becomes :authority.
 bool is_connection_specific(std::string_view name, std::string_view value) {
-    using boost::beast::iequals;
-    for (const std::string_view hop :
-         {"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade", "Host"}) {
-        if (iequals(name, hop)) {
+    using namespace std::string_view_literals;
+    for (const auto hop : {"connection"sv,
+                           "keep-alive"sv,
+                           "proxy-connection"sv,
+                           "transfer-encoding"sv,
+                           "upgrade"sv,
+                           "host"sv}) {
+        if (is_named(name, hop)) {
             return true;
         }
     }
-    return iequals(name, "TE") && !iequals(value, "trailers");
+    return is_named(name, "te") && !is_named(value, "trailers");
 }
 
 std::optional<std::size_t> parse_size(std::string_view value) {
@@ -418,7 +429,7 @@ std::int32_t h2_client_session::submit(const wire_request& request) {
     nv.add_pseudo(":method", request.method);
     nv.add_pseudo(":scheme", "https");
     const auto host = std::find_if(request.fields.begin(), request.fields.end(), [](const auto& f) {
-        return boost::beast::iequals(f.first, "Host");
+        return is_named(f.first, "host");
     });
     if (host != request.fields.end() && !host->second.empty()) {
         nv.add_pseudo(":authority", host->second);

@@ -53,7 +53,10 @@ error_code tls_read_error(SSL* ssl, int result) {
 std::size_t read_buffered(SSL* ssl, std::span<char> into, error_code& ec) {
     std::size_t total = 0;
     while (total < into.size() && !ec) {
-        ERR_clear_error();
+        // SSL_get_error needs an empty error queue; emptying one costs more than reading a record.
+        if (ERR_peek_error() != 0) {
+            ERR_clear_error();
+        }
         const auto room = static_cast<int>(std::min<std::size_t>(into.size() - total, INT_MAX));
         if (const int n = SSL_read(ssl, into.data() + total, room); n > 0) {
             total += static_cast<std::size_t>(n);

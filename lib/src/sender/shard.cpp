@@ -22,7 +22,7 @@ using namespace std::chrono;
 
 // Runs the handler on its associated executor (inline when it has none). A lambda rather than
 // asio::append: Boost 1.81 re-wraps an lvalue any_completion_handler inside append without end.
-void complete(asio::any_completion_handler<send_signature> handler, error_code ec, send_result result) {
+void complete(asio::any_completion_handler<send_signature> handler, error_code ec, send_result&& result) {
     auto ex = asio::get_associated_executor(handler);
     if (ex.target<asio::system_executor>() != nullptr) {
         // No executor of its own: run it here, as dispatch() would, without first moving it and
