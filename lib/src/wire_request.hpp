@@ -29,6 +29,7 @@ struct wire_request {
     std::string content_type;
     std::string schedule_time;
     std::string batch_body;
+    std::string checked_authorization;  ///< the last Authorization value the header gate passed
 
     wire_request() = default;
     wire_request(const wire_request&) = delete;

@@ -1,5 +1,7 @@
 #include <nhpush/request.hpp>
 
+#include "wire_request.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <boost/beast/http/write.hpp>
@@ -239,6 +241,16 @@ TEST(request, build_refuses_hostile_bytes_in_every_header_field) {
     reframed.headers = {{"Transfer-Encoding", "chunked"}};
     EXPECT_EQ(refusal(reframed),
               "headers.Transfer-Encoding: header 'Transfer-Encoding' is set by nhpush and cannot be given");
+}
+
+// A connection reuses one wire_request: a token passed once is not checked again, a new one is.
+TEST(request, a_reused_wire_request_still_refuses_a_bad_token_after_a_good_one) {
+    detail::wire_request w;
+    detail::make_send_request(ep, apple(), "SharedAccessSignature sr=x", w);
+    detail::make_send_request(ep, apple(), "SharedAccessSignature sr=x", w);
+    EXPECT_THROW(detail::make_send_request(ep, apple(), "SharedAccessSignature sr=x\r\nX: y", w),
+                 std::invalid_argument);
+    EXPECT_EQ(w.fields.at(2).second, "SharedAccessSignature sr=x");  // left as it was
 }
 
 // Beast throws std::length_error for a field of 65,534 bytes or more; the gate refuses long before.
