@@ -1,5 +1,7 @@
 #include "sender/h2_session.hpp"
 
+#include "sender/h2_memory.hpp"
+
 #include "detail/classified_fields.hpp"
 
 #include <nghttp2/nghttp2.h>
@@ -327,7 +329,8 @@ struct h2_client_session::callbacks {
     }
 };
 
-h2_client_session::h2_client_session(h2_limits limits) : limits_(limits), nv_(std::make_unique<nv_list>()) {
+h2_client_session::h2_client_session(h2_limits limits)
+    : limits_(limits), memory_(std::make_unique<h2_memory>()), nv_(std::make_unique<nv_list>()) {
     nghttp2_session_callbacks* cbs = nullptr;
     if (nghttp2_session_callbacks_new(&cbs) != 0) {
         throw std::bad_alloc();
@@ -340,7 +343,7 @@ h2_client_session::h2_client_session(h2_limits limits) : limits_(limits), nv_(st
     nghttp2_session_callbacks_set_on_frame_send_callback(cbs, &callbacks::on_frame_send);
     nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs, &callbacks::on_invalid_frame_recv);
     nghttp2_session_callbacks_set_error_callback2(cbs, &callbacks::on_error);
-    const int rv = nghttp2_session_client_new(&session_, cbs, this);
+    const int rv = nghttp2_session_client_new3(&session_, cbs, this, nullptr, memory_->mem());
     nghttp2_session_callbacks_del(cbs);
     if (rv != 0) {
         throw std::bad_alloc();

@@ -25,6 +25,8 @@ struct nghttp2_session;
 
 namespace nhpush::detail {
 
+class h2_memory;
+
 struct h2_limits {
     std::size_t max_streams = 100;             ///< our cap on concurrent streams
     std::size_t max_response_bytes = 1 << 20;  ///< a larger body resets the stream (response_too_large)
@@ -179,6 +181,7 @@ private:
     h2_event event_for(std::int32_t id, stream& s, std::uint32_t error_code) const;
 
     h2_limits limits_;
+    std::unique_ptr<h2_memory> memory_;  // nghttp2's allocations: outlives session_
     nghttp2_session* session_ = nullptr;
     std::unordered_map<std::int32_t, stream> streams_;  // node-based: stream addresses are stable
     std::vector<h2_event> events_;
