@@ -358,8 +358,7 @@ bool hub_connection::claim_idle_close() {
     return retiring_;
 }
 
-steady::time_point hub_connection::turn_at() {
-    const auto now = steady::now();
+steady::time_point hub_connection::turn_at(steady::time_point now) {
     auto at = now;
     if (const auto wait = shard_.bucket().reserve(now); wait > steady::duration::zero()) {
         at = now + wait;
@@ -367,8 +366,8 @@ steady::time_point hub_connection::turn_at() {
     return std::max(at, sender_.paused_until());
 }
 
-bool hub_connection::past_deadline(item_in_hand& item) {
-    if (steady::now() < item->deadline) {
+bool hub_connection::past_deadline(item_in_hand& item, steady::time_point now) {
+    if (now < item->deadline) {
         return false;
     }
     item.finish(make_error_code(errc::deadline_expired));
@@ -506,7 +505,7 @@ asio::awaitable<hub_connection::serve_end> hub_connection::serve_http1() {
 
 asio::awaitable<void> hub_connection::send_http1(item_in_hand& item) {
     item.step(send_step::waiting);
-    for (auto at = turn_at(); steady::now() < at && !shard_.closing();
+    for (auto at = turn_at(steady::now()); steady::now() < at && !shard_.closing();
          at = std::max(at, sender_.paused_until())) {
         co_await sleep_until(at);
     }
@@ -515,7 +514,7 @@ asio::awaitable<void> hub_connection::send_http1(item_in_hand& item) {
         item.finish(make_error_code(errc::shutting_down));
         co_return;
     }
-    if (past_deadline(item)) {
+    if (past_deadline(item, steady::now())) {
         co_return;
     }
     item.step(send_step::building);

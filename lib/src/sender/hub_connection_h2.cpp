@@ -220,7 +220,7 @@ asio::awaitable<hub_connection::serve_end> hub_connection::serve_streams() {
             draining_ = true;
         }
         if (!draining_ && !shard_.closing()) {
-            start_streams(wake_at);
+            start_streams(now, wake_at);
         }
         if (!co_await flush_h2() || !reading_ || shard_.closing()) {
             co_return serve_end::closed;
@@ -281,7 +281,8 @@ bool hub_connection::keep_alive_checked(steady::time_point now, steady::time_poi
     return true;
 }
 
-void hub_connection::start_streams(steady::time_point& wake_at) {
+void hub_connection::start_streams(steady::time_point now, steady::time_point& wake_at) {
+    // One clock reading for the batch: the streams it opens go out together.
     while (session_->can_submit()) {
         if (!held_) {
             auto taken = shard_.try_take();
@@ -290,22 +291,22 @@ void hub_connection::start_streams(steady::time_point& wake_at) {
             }
             held_.emplace(shard_, std::move(*taken));
             held_->step(send_step::waiting);
-            held_turn_ = turn_at();
+            held_turn_ = turn_at(now);
         }
         held_turn_ = std::max(held_turn_, sender_.paused_until());
-        if (steady::now() < held_turn_) {
+        if (now < held_turn_) {
             wake_at = std::min(wake_at, held_turn_);
             return;
         }
-        if (past_deadline(*held_)) {
+        if (past_deadline(*held_, now)) {
             held_.reset();
             continue;
         }
-        open_stream();
+        open_stream(now);
     }
 }
 
-void hub_connection::open_stream() {
+void hub_connection::open_stream(steady::time_point now) {
     held_->step(send_step::building);
     try {
         build_request(**held_);
@@ -329,7 +330,7 @@ void hub_connection::open_stream() {
         sender_stats::bump(sender_.stats().requests_on_reused_connections);
     }
     shard_.request_started();
-    answer_by_.emplace_back(steady::now() + sender_.config().timeouts.read, id);
+    answer_by_.emplace_back(now + sender_.config().timeouts.read, id);
 }
 
 void hub_connection::on_h2_event(h2_event& e) {
@@ -356,7 +357,7 @@ void hub_connection::on_h2_event(h2_event& e) {
 
 void hub_connection::conclude_stream(stream_in_flight& s, h2_event& e) {
     if (auto* answer = std::get_if<h2_answer>(&e)) {
-        conclude(s.item, request_end::answered, &answer->message, {}, &s.request);
+        conclude(s.item, request_end::answered, &answer->message, {}, s.request ? &*s.request : nullptr);
         return;
     }
     const auto& f = std::get<h2_failure>(e);
