@@ -443,7 +443,7 @@ std::int32_t h2_client_session::submit(const wire_request& request) {
             nv.add_field(name, value);
         }
     }
-    auto& s = streams_.try_emplace(stream_id).first->second;
+    auto& s = open_stream(stream_id);
     s.body = request.body;
     nghttp2_data_provider body{};
     body.source.ptr = &s;
@@ -451,7 +451,7 @@ std::int32_t h2_client_session::submit(const wire_request& request) {
     const auto rv = nghttp2_submit_request(
         session_, nullptr, nv.fields.data(), nv.fields.size(), s.body.empty() ? nullptr : &body, &s);
     if (rv != stream_id) {
-        streams_.erase(stream_id);
+        forget_stream(streams_.find(stream_id));
         throw std::runtime_error(fmt::format("h2_client_session::submit: {}", nghttp2_strerror(rv)));
     }
     return stream_id;
@@ -503,7 +503,29 @@ void h2_client_session::close_stream(std::int32_t id, std::uint32_t error_code) 
     if (!it->second.cancelled && !it->second.answered) {
         events_.push_back(event_for(id, it->second, error_code));
     }
-    streams_.erase(it);
+    forget_stream(it);
+}
+
+h2_client_session::stream& h2_client_session::open_stream(std::int32_t id) {
+    if (spare_.empty()) {
+        return streams_.try_emplace(id).first->second;
+    }
+    auto node = std::move(spare_.back());
+    spare_.pop_back();
+    node.key() = id;
+    auto body = std::move(node.mapped().body);
+    node.mapped() = stream{};
+    node.mapped().body = std::move(body);
+    return streams_.insert(std::move(node)).position->second;
+}
+
+void h2_client_session::forget_stream(stream_map::iterator it) {
+    // A burst of streams allocated and freed a node and a body each: the nodes are kept, as many
+    // as streams may be open at once.
+    auto node = streams_.extract(it);
+    if (spare_.size() < limits_.max_streams) {
+        spare_.push_back(std::move(node));
+    }
 }
 
 h2_event h2_client_session::event_for(std::int32_t id, stream& s, std::uint32_t error_code) const {

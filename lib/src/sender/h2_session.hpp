@@ -170,6 +170,7 @@ private:
         std::string too_large;      // why we reset it for the limits, if we did
         std::string invalid;        // nghttp2's complaint about the response, if any
     };
+    using stream_map = std::unordered_map<std::int32_t, stream>;  // node-based: stable addresses
     struct callbacks;  // nghttp2's C callbacks, which reach the private members
     struct nv_list;    // the nghttp2_nv array submit() reuses
 
@@ -178,12 +179,16 @@ private:
     void reset_too_large(std::int32_t id, stream& s, std::string detail);
     void check_content_length(std::int32_t id, stream& s);
     void close_stream(std::int32_t id, std::uint32_t error_code);
+    /// A new stream in streams_, in a spare node when there is one (its body keeps its buffer).
+    stream& open_stream(std::int32_t id);
+    void forget_stream(stream_map::iterator it);
     h2_event event_for(std::int32_t id, stream& s, std::uint32_t error_code) const;
 
     h2_limits limits_;
     std::unique_ptr<h2_memory> memory_;  // nghttp2's allocations: outlives session_
     nghttp2_session* session_ = nullptr;
-    std::unordered_map<std::int32_t, stream> streams_;  // node-based: stream addresses are stable
+    stream_map streams_;
+    std::vector<stream_map::node_type> spare_;  // closed streams' nodes, for the next ones
     std::vector<h2_event> events_;
     std::unique_ptr<nv_list> nv_;
     std::string output_;
