@@ -2,6 +2,9 @@
 
 #include "nhpush/header_field.hpp"
 
+#include "detail/text.hpp"
+#include "wire_request.hpp"
+
 #include <fmt/format.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -123,35 +126,9 @@ void build_send_request(const hub_endpoint& ep,
                         const notification& n,
                         std::string_view authorization,
                         hub_request& req) {
-    refuse_if(check_header_fields(n));
-    refuse_if(check_header_value("Authorization", authorization, authorization_rule));
-    req = hub_request{};
-    req.version(11);
-    req.method(http::verb::post);
-    req.target(send_target(ep, n));
-    set_common_headers(ep, authorization, req);
-    req.set("ServiceBusNotification-Format", to_string(n.format));
-    if (!n.tags.empty()) {
-        req.set("ServiceBusNotification-Tags", n.tags);
-    }
-    if (!n.device_handle.empty()) {
-        req.set("ServiceBusNotification-DeviceHandle", n.device_handle);
-    }
-    if (n.schedule_at) {
-        req.set("ServiceBusNotification-ScheduleTime", format_utc_iso8601(*n.schedule_at));
-    }
-    for (const auto& h : n.headers) {
-        req.set(h.name, h.value);
-    }
-    if (n.device_handles.empty()) {
-        req.set(http::field::content_type, content_type_of(n));
-        req.body() = n.payload;
-    } else {
-        // Platform headers stay on the outer request; the parts carry only content types.
-        req.set(http::field::content_type, fmt::format("multipart/mixed; boundary=\"{}\"", batch_boundary));
-        req.body() = make_batch_body(n);
-    }
-    req.prepare_payload();
+    detail::wire_request w;
+    detail::make_send_request(ep, n, authorization, w);
+    detail::to_hub_request(w, req);
 }
 
 hub_request build_cancel_scheduled_request(const hub_endpoint& ep,
@@ -179,3 +156,84 @@ hub_request build_outcome_details_request(const hub_endpoint& ep,
 }
 
 }  // namespace nhpush
+
+namespace nhpush::detail {
+namespace {
+
+// Beast's set(): a later platform header of the same name replaces an earlier one, in its place.
+bool replaced_later(const std::vector<header>& headers, std::size_t i) {
+    return std::any_of(headers.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                       headers.end(),
+                       [&](const header& h) { return iequals(h.name, headers[i].name); });
+}
+
+}  // namespace
+
+void make_send_request(const hub_endpoint& ep,
+                       const notification& n,
+                       std::string_view authorization,
+                       wire_request& out) {
+    refuse_if(check_header_fields(n));
+    // A token serves many requests: checked once, then recognised by its bytes.
+    if (authorization != out.checked_authorization) {
+        refuse_if(check_header_value("Authorization", authorization, authorization_rule));
+        out.checked_authorization = authorization;
+    }
+    out.method = "POST";
+    out.target = send_target(ep, n);
+    out.fields.clear();
+    out.fields.emplace_back("Host", ep.host_header);
+    out.fields.emplace_back("User-Agent", user_agent());
+    out.fields.emplace_back("Authorization", authorization);
+    out.fields.emplace_back("ServiceBusNotification-Format", to_string(n.format));
+    if (!n.tags.empty()) {
+        out.fields.emplace_back("ServiceBusNotification-Tags", n.tags);
+    }
+    if (!n.device_handle.empty()) {
+        out.fields.emplace_back("ServiceBusNotification-DeviceHandle", n.device_handle);
+    }
+    if (n.schedule_at) {
+        out.schedule_time = format_utc_iso8601(*n.schedule_at);
+        out.fields.emplace_back("ServiceBusNotification-ScheduleTime", out.schedule_time);
+    }
+    for (std::size_t i = 0; i < n.headers.size(); ++i) {
+        if (!replaced_later(n.headers, i)) {
+            out.fields.emplace_back(n.headers[i].name, n.headers[i].value);
+        }
+    }
+    if (n.device_handles.empty()) {
+        out.fields.emplace_back("Content-Type", content_type_of(n));
+        out.body = n.payload;
+    } else {
+        // Platform headers stay on the outer request; the parts carry only content types.
+        out.content_type = fmt::format("multipart/mixed; boundary=\"{}\"", batch_boundary);
+        out.fields.emplace_back("Content-Type", out.content_type);
+        out.batch_body = make_batch_body(n);
+        out.body = out.batch_body;
+    }
+    out.content_length = std::to_string(out.body.size());
+    out.fields.emplace_back("Content-Length", out.content_length);
+}
+
+void view_request(const hub_request& req, wire_request& out) {
+    out.method = req.method_string();
+    out.target = req.target();
+    out.fields.clear();
+    for (const auto& f : req) {
+        out.fields.emplace_back(f.name_string(), f.value());
+    }
+    out.body = req.body();
+}
+
+void to_hub_request(const wire_request& w, hub_request& req) {
+    req = hub_request{};
+    req.version(11);
+    req.method_string(w.method);
+    req.target(w.target);
+    for (const auto& [name, value] : w.fields) {
+        req.insert(name, value);
+    }
+    req.body() = w.body;
+}
+
+}  // namespace nhpush::detail

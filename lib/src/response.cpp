@@ -148,6 +148,7 @@ std::optional<test_send_outcome> parse_test_send_outcome(std::string_view xml) {
     return out;
 }
 
+// Reads no field but detail::classified_fields': keep that list in step.
 hub_response classify_response(const hub_response_message& res, system_clock::time_point now) {
     hub_response out;
     out.status = res.result_int();

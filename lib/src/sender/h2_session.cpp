@@ -1,9 +1,12 @@
 #include "sender/h2_session.hpp"
 
+#include "sender/h2_memory.hpp"
+
+#include "detail/classified_fields.hpp"
+
 #include <nghttp2/nghttp2.h>
 
 #include <fmt/format.h>
-#include <boost/beast/core/string.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -43,22 +46,37 @@ std::int32_t clamp_to_int32(std::size_t n) {
     return static_cast<std::int32_t>(std::min<std::size_t>(n, std::numeric_limits<std::int32_t>::max()));
 }
 
+// `name` in any case is `lower_case`.
+bool is_named(std::string_view name, std::string_view lower_case) {
+    return name.size() == lower_case.size() &&
+           std::equal(name.begin(), name.end(), lower_case.begin(), [](char a, char b) {
+               return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
+           });
+}
+
 // RFC 9113 §8.2.2: these fields are about the HTTP/1.1 connection and malform an HTTP/2 request;
 // Host becomes :authority.
-bool is_connection_specific(const http::fields::value_type& f) {
-    switch (f.name()) {
-        case http::field::connection:
-        case http::field::keep_alive:
-        case http::field::proxy_connection:
-        case http::field::transfer_encoding:
-        case http::field::upgrade:
-        case http::field::host:
+bool is_connection_specific(std::string_view name, std::string_view value) {
+    using namespace std::string_view_literals;
+    for (const auto hop : {"connection"sv,
+                           "keep-alive"sv,
+                           "proxy-connection"sv,
+                           "transfer-encoding"sv,
+                           "upgrade"sv,
+                           "host"sv}) {
+        if (is_named(name, hop)) {
             return true;
-        case http::field::te:
-            return !boost::beast::iequals(f.value(), "trailers");
-        default:
-            return false;
+        }
     }
+    return is_named(name, "te") && !is_named(value, "trailers");
+}
+
+std::optional<std::size_t> parse_size(std::string_view value) {
+    std::size_t n = 0;
+    if (value.empty() || std::from_chars(value.data(), value.data() + value.size(), n).ec != std::errc{}) {
+        return std::nullopt;
+    }
+    return n;
 }
 
 std::string_view error_name(std::uint32_t error_code) {
@@ -78,14 +96,13 @@ struct h2_client_session::nv_list {
     void add(std::string_view name, std::string_view value, std::uint8_t flags) {
         fields.push_back({as_bytes(name.data()), as_bytes(value.data()), name.size(), value.size(), flags});
     }
-    // Pseudo-header names are static and lower-case: neither copied nor lower-cased by nghttp2.
+    // nghttp2 copies the values, and the names but for the pseudo-headers', which are static and
+    // lower-case already, into one buffer for the request: the caller's strings may go at once.
     void add_pseudo(std::string_view name, std::string_view value) {
-        add(name, value, NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE);
+        add(name, value, NGHTTP2_NV_FLAG_NO_COPY_NAME);
     }
-    // nghttp2 copies the name, lower-casing it; the value stays in the stored request.
-    void add_field(std::string_view name, std::string_view value) {
-        add(name, value, NGHTTP2_NV_FLAG_NO_COPY_VALUE);
-    }
+    // The name is lower-cased as it is copied.
+    void add_field(std::string_view name, std::string_view value) { add(name, value, NGHTTP2_NV_FLAG_NONE); }
 };
 
 // nghttp2 calls these with the session as user_data. An exception must not cross nghttp2's C
@@ -130,7 +147,7 @@ struct h2_client_session::callbacks {
                 fmt::format("response header list over {} bytes", me.limits_.max_header_bytes));
             return 0;
         }
-        add_field(*s, as_view(name, name_size), as_view(value, value_size));
+        add_field(me, *s, as_view(name, name_size), as_view(value, value_size));
         return 0;
     } catch (const std::length_error&) {  // Beast's limit on one field: 64 KiB
         auto& me = self(user_data);
@@ -141,7 +158,7 @@ struct h2_client_session::callbacks {
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
 
-    static void add_field(stream& s, std::string_view name, std::string_view value) {
+    static void add_field(h2_client_session& me, stream& s, std::string_view name, std::string_view value) {
         if (name == ":status") {
             unsigned status = 0;
             std::from_chars(value.data(), value.data() + value.size(), status);  // nghttp2 checked it
@@ -152,7 +169,12 @@ struct h2_client_session::callbacks {
                 s.response.version(20);  // HTTP/2, for whoever shows the answer (nhpush direct --debug)
             }
         } else if (!s.ignore_block && !name.starts_with(':')) {
-            s.response.insert(name, value);
+            if (name == "content-length") {  // nghttp2 lower-cases names and checks this value
+                s.content_length = parse_size(value);
+            }
+            if (me.limits_.all_response_fields || is_classified_field(name)) {
+                s.response.insert(name, value);
+            }
         }
     }
 
@@ -296,7 +318,7 @@ struct h2_client_session::callbacks {
                              nghttp2_data_source* source,
                              void*) {
         auto& s = *static_cast<stream*>(source->ptr);
-        const auto& body = s.request.body();
+        const auto& body = s.body;
         const auto n = std::min(length, body.size() - s.body_sent);
         std::memcpy(buf, body.data() + s.body_sent, n);
         s.body_sent += n;
@@ -307,7 +329,8 @@ struct h2_client_session::callbacks {
     }
 };
 
-h2_client_session::h2_client_session(h2_limits limits) : limits_(limits), nv_(std::make_unique<nv_list>()) {
+h2_client_session::h2_client_session(h2_limits limits)
+    : limits_(limits), memory_(std::make_unique<h2_memory>()), nv_(std::make_unique<nv_list>()) {
     nghttp2_session_callbacks* cbs = nullptr;
     if (nghttp2_session_callbacks_new(&cbs) != 0) {
         throw std::bad_alloc();
@@ -320,7 +343,7 @@ h2_client_session::h2_client_session(h2_limits limits) : limits_(limits), nv_(st
     nghttp2_session_callbacks_set_on_frame_send_callback(cbs, &callbacks::on_frame_send);
     nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cbs, &callbacks::on_invalid_frame_recv);
     nghttp2_session_callbacks_set_error_callback2(cbs, &callbacks::on_error);
-    const int rv = nghttp2_session_client_new(&session_, cbs, this);
+    const int rv = nghttp2_session_client_new3(&session_, cbs, this, nullptr, memory_->mem());
     nghttp2_session_callbacks_del(cbs);
     if (rv != 0) {
         throw std::bad_alloc();
@@ -344,7 +367,7 @@ h2_client_session::h2_client_session(h2_limits limits) : limits_(limits), nv_(st
 }
 
 h2_client_session::~h2_client_session() {
-    // First: nghttp2 may hold pointers into the streams' requests.
+    // First: nghttp2 may hold pointers into the streams' bodies.
     nghttp2_session_del(session_);
 }
 
@@ -398,39 +421,46 @@ std::size_t h2_client_session::peer_max_concurrent_streams() const {
     return nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
 }
 
-std::int32_t h2_client_session::submit(hub_request&& request) {
+std::int32_t h2_client_session::submit(const wire_request& request) {
     const auto id = nghttp2_session_get_next_stream_id(session_);
     if (id > std::numeric_limits<std::int32_t>::max()) {
         throw std::logic_error("h2_client_session::submit: no stream id left");
     }
     const auto stream_id = static_cast<std::int32_t>(id);
-    auto& s = streams_.try_emplace(stream_id).first->second;
-    s.request = std::move(request);  // the pointers below must point into the stored request
-    const auto& req = s.request;
-
     auto& nv = *nv_;
     nv.fields.clear();
-    nv.add_pseudo(":method", req.method_string());
+    nv.add_pseudo(":method", request.method);
     nv.add_pseudo(":scheme", "https");
-    if (const auto host = req[http::field::host]; !host.empty()) {
-        nv.add_pseudo(":authority", host);
+    const auto host = std::find_if(request.fields.begin(), request.fields.end(), [](const auto& f) {
+        return is_named(f.first, "host");
+    });
+    if (host != request.fields.end() && !host->second.empty()) {
+        nv.add_pseudo(":authority", host->second);
     }
-    nv.add_pseudo(":path", req.target());
-    for (const auto& f : req) {
-        if (!is_connection_specific(f)) {
-            nv.add_field(f.name_string(), f.value());
+    nv.add_pseudo(":path", request.target);
+    for (const auto& [name, value] : request.fields) {
+        if (!is_connection_specific(name, value)) {
+            nv.add_field(name, value);
         }
     }
+    auto& s = open_stream(stream_id);
+    s.body = request.body;
     nghttp2_data_provider body{};
     body.source.ptr = &s;
     body.read_callback = &callbacks::read_body;
     const auto rv = nghttp2_submit_request(
-        session_, nullptr, nv.fields.data(), nv.fields.size(), req.body().empty() ? nullptr : &body, &s);
+        session_, nullptr, nv.fields.data(), nv.fields.size(), s.body.empty() ? nullptr : &body, &s);
     if (rv != stream_id) {
-        streams_.erase(stream_id);
+        forget_stream(streams_.find(stream_id));
         throw std::runtime_error(fmt::format("h2_client_session::submit: {}", nghttp2_strerror(rv)));
     }
     return stream_id;
+}
+
+std::int32_t h2_client_session::submit(const hub_request& request) {
+    wire_request w;
+    view_request(request, w);
+    return submit(w);
 }
 
 void h2_client_session::cancel(std::int32_t stream_id) {
@@ -450,12 +480,10 @@ void h2_client_session::reset_too_large(std::int32_t id, stream& s, std::string 
 }
 
 void h2_client_session::check_content_length(std::int32_t id, stream& s) {
-    const auto value = s.response[http::field::content_length];
-    std::size_t length = 0;
-    if (value.empty() ||
-        std::from_chars(value.data(), value.data() + value.size(), length).ec != std::errc{}) {
+    if (!s.content_length) {
         return;  // none, or nghttp2 rejected it already
     }
+    const auto length = *s.content_length;
     if (length > limits_.max_response_bytes) {
         reset_too_large(id,
                         s,
@@ -475,7 +503,29 @@ void h2_client_session::close_stream(std::int32_t id, std::uint32_t error_code) 
     if (!it->second.cancelled && !it->second.answered) {
         events_.push_back(event_for(id, it->second, error_code));
     }
-    streams_.erase(it);
+    forget_stream(it);
+}
+
+h2_client_session::stream& h2_client_session::open_stream(std::int32_t id) {
+    if (spare_.empty()) {
+        return streams_.try_emplace(id).first->second;
+    }
+    auto node = std::move(spare_.back());
+    spare_.pop_back();
+    node.key() = id;
+    auto body = std::move(node.mapped().body);
+    node.mapped() = stream{};
+    node.mapped().body = std::move(body);
+    return streams_.insert(std::move(node)).position->second;
+}
+
+void h2_client_session::forget_stream(stream_map::iterator it) {
+    // A burst of streams allocated and freed a node and a body each: the nodes are kept, as many
+    // as streams may be open at once.
+    auto node = streams_.extract(it);
+    if (spare_.size() < limits_.max_streams) {
+        spare_.push_back(std::move(node));
+    }
 }
 
 h2_event h2_client_session::event_for(std::int32_t id, stream& s, std::uint32_t error_code) const {

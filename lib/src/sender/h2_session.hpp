@@ -3,6 +3,8 @@
 // it the bytes it reads (receive), writes what it asks to write (pending_output, consumed), and
 // takes the answers and stream failures it reports (take_events).
 
+#include "wire_request.hpp"
+
 #include <nhpush/request.hpp>
 #include <nhpush/response.hpp>
 
@@ -23,6 +25,8 @@ struct nghttp2_session;
 
 namespace nhpush::detail {
 
+class h2_memory;
+
 struct h2_limits {
     std::size_t max_streams = 100;             ///< our cap on concurrent streams
     std::size_t max_response_bytes = 1 << 20;  ///< a larger body resets the stream (response_too_large)
@@ -31,6 +35,9 @@ struct h2_limits {
     /// Our connection-level receive window: large, so that many small answers never wait for a
     /// WINDOW_UPDATE. The per-stream window is max_response_bytes (at least 64 KiB).
     std::int32_t connection_window = 16 << 20;
+    /// false: answers keep their status, body and the fields classify_response() reads
+    /// (detail::classified_fields), not the others, which no one would read.
+    bool all_response_fields = true;
 };
 
 /// A complete response.
@@ -99,12 +106,11 @@ public:
     /// Opens a stream for `request`: :method, :scheme https, :authority from Host, :path from the
     /// target; the other fields with lower-cased names, but for the connection-specific ones
     /// (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade, Host, and TE other
-    /// than "trailers"), which are dropped; the body as DATA. The session keeps the request until
-    /// the stream ends (nghttp2 reads the field values and the body from it, without copies), so
-    /// move it in where possible; the const& overload copies. Returns the stream id.
+    /// than "trailers"), which are dropped; the body as DATA. Names and values are copied now, the
+    /// body is kept until the stream ends: `request` need not outlive the call. Returns the stream id.
     /// @pre can_submit()
-    std::int32_t submit(hub_request&& request);
-    std::int32_t submit(const hub_request& request) { return submit(hub_request(request)); }
+    std::int32_t submit(const wire_request& request);
+    std::int32_t submit(const hub_request& request);
 
     /// Resets a stream we gave up on (e.g. our per-stream timeout): RST_STREAM CANCEL, and no event
     /// is reported for it afterwards. Does nothing for a stream that is not open.
@@ -150,10 +156,11 @@ public:
 private:
     /// What the session keeps of one open stream.
     struct stream {
-        hub_request request;  // nghttp2 reads header values and the body from here
+        std::string body;  // nghttp2 reads the DATA from here
         std::size_t body_sent = 0;
         hub_response_message response;
         std::size_t header_bytes = 0;
+        std::optional<std::size_t> content_length;  // of the final response, checked by nghttp2
         std::uint32_t peer_reset_code = 0;
         bool peer_reset = false;    // an RST_STREAM came from the peer
         bool answered = false;      // the response is complete (END_STREAM) and reported
@@ -163,6 +170,7 @@ private:
         std::string too_large;      // why we reset it for the limits, if we did
         std::string invalid;        // nghttp2's complaint about the response, if any
     };
+    using stream_map = std::unordered_map<std::int32_t, stream>;  // node-based: stable addresses
     struct callbacks;  // nghttp2's C callbacks, which reach the private members
     struct nv_list;    // the nghttp2_nv array submit() reuses
 
@@ -171,11 +179,16 @@ private:
     void reset_too_large(std::int32_t id, stream& s, std::string detail);
     void check_content_length(std::int32_t id, stream& s);
     void close_stream(std::int32_t id, std::uint32_t error_code);
+    /// A new stream in streams_, in a spare node when there is one (its body keeps its buffer).
+    stream& open_stream(std::int32_t id);
+    void forget_stream(stream_map::iterator it);
     h2_event event_for(std::int32_t id, stream& s, std::uint32_t error_code) const;
 
     h2_limits limits_;
+    std::unique_ptr<h2_memory> memory_;  // nghttp2's allocations: outlives session_
     nghttp2_session* session_ = nullptr;
-    std::unordered_map<std::int32_t, stream> streams_;  // node-based: stream addresses are stable
+    stream_map streams_;
+    std::vector<stream_map::node_type> spare_;  // closed streams' nodes, for the next ones
     std::vector<h2_event> events_;
     std::unique_ptr<nv_list> nv_;
     std::string output_;

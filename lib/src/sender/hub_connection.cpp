@@ -47,13 +47,13 @@ bool is_closed_by_peer(const error_code& ec) {
 
 // Asio's SSL stream encrypts one buffer per write: Beast's serializer would hand it the header
 // and the body apart, costing two TLS records and two system calls per request.
-void serialize(const hub_request& req, std::string& out) {
+void serialize(const wire_request& req, std::string& out) {
     out.clear();
-    out.append(req.method_string()).append(" ").append(req.target()).append(" HTTP/1.1\r\n");
-    for (const auto& field : req) {
-        out.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+    out.append(req.method).append(" ").append(req.target).append(" HTTP/1.1\r\n");
+    for (const auto& [name, value] : req.fields) {
+        out.append(name).append(": ").append(value).append("\r\n");
     }
-    out.append("\r\n").append(req.body());
+    out.append("\r\n").append(req.body);
 }
 
 // ALPN wire format: length-prefixed protocol names, in order of preference.
@@ -358,8 +358,7 @@ bool hub_connection::claim_idle_close() {
     return retiring_;
 }
 
-steady::time_point hub_connection::turn_at() {
-    const auto now = steady::now();
+steady::time_point hub_connection::turn_at(steady::time_point now) {
     auto at = now;
     if (const auto wait = shard_.bucket().reserve(now); wait > steady::duration::zero()) {
         at = now + wait;
@@ -367,8 +366,8 @@ steady::time_point hub_connection::turn_at() {
     return std::max(at, sender_.paused_until());
 }
 
-bool hub_connection::past_deadline(item_in_hand& item) {
-    if (steady::now() < item->deadline) {
+bool hub_connection::past_deadline(item_in_hand& item, steady::time_point now) {
+    if (now < item->deadline) {
         return false;
     }
     item.finish(make_error_code(errc::deadline_expired));
@@ -382,8 +381,11 @@ void hub_connection::build_request(const work_item& item) {
     }
     switch (item.kind) {
         case work_kind::send:
-            build_send_request(sender_.endpoint(), item.n, token_->authorization, request_);
-            break;
+            make_send_request(sender_.endpoint(), item.n, token_->authorization, outgoing_);
+            if (sender_.config().on_exchange) {
+                to_hub_request(outgoing_, request_);  // what the hook is shown
+            }
+            return;
         case work_kind::cancel_scheduled:
             request_ = build_cancel_scheduled_request(sender_.endpoint(), item.id, token_->authorization);
             break;
@@ -391,6 +393,7 @@ void hub_connection::build_request(const work_item& item) {
             request_ = build_outcome_details_request(sender_.endpoint(), item.id, token_->authorization);
             break;
     }
+    view_request(request_, outgoing_);
 }
 
 void hub_connection::record_answer(item_in_hand& item,
@@ -502,7 +505,7 @@ asio::awaitable<hub_connection::serve_end> hub_connection::serve_http1() {
 
 asio::awaitable<void> hub_connection::send_http1(item_in_hand& item) {
     item.step(send_step::waiting);
-    for (auto at = turn_at(); steady::now() < at && !shard_.closing();
+    for (auto at = turn_at(steady::now()); steady::now() < at && !shard_.closing();
          at = std::max(at, sender_.paused_until())) {
         co_await sleep_until(at);
     }
@@ -511,7 +514,7 @@ asio::awaitable<void> hub_connection::send_http1(item_in_hand& item) {
         item.finish(make_error_code(errc::shutting_down));
         co_return;
     }
-    if (past_deadline(item)) {
+    if (past_deadline(item, steady::now())) {
         co_return;
     }
     item.step(send_step::building);
@@ -554,7 +557,7 @@ asio::awaitable<request_end> hub_connection::exchange_http1() {
         return nothing_back && is_closed_by_peer(ec) ? request_end::not_processed : request_end::failed;
     };
     tcp_layer.expires_after(cfg.timeouts.write);
-    serialize(request_, wire_);
+    serialize(outgoing_, wire_);
     if (auto [ec, _] = co_await asio::async_write(*stream_, asio::buffer(wire_), use_tuple); ec) {
         co_return failed(ec, errc::write_timeout, true);
     }

@@ -54,9 +54,9 @@ private:
     enum class serve_end { closed, idle, stop, no_settings };
     /// A request on an HTTP/2 stream.
     struct stream_in_flight {
-        stream_in_flight(shard& s, work_item w) : item(s, std::move(w)) {}
+        stream_in_flight(shard& s, work_item&& w) : item(s, std::move(w)) {}
         item_in_hand item;
-        hub_request request;  // kept for hub_client_config::on_exchange
+        std::optional<hub_request> request;  // kept for hub_client_config::on_exchange
     };
 
     boost::asio::awaitable<connection_action> perform(connection_action action);
@@ -86,8 +86,8 @@ private:
     /// Waits for the hub's first SETTINGS; false if none came in time.
     boost::asio::awaitable<bool> await_settings();
     /// Opens streams while the limits, the rate, a hub pause and the queue allow.
-    void start_streams(steady::time_point& wake_at);
-    void open_stream();
+    void start_streams(steady::time_point now, steady::time_point& wake_at);
+    void open_stream(steady::time_point now);
     void on_h2_event(h2_event& e);
     void conclude_stream(stream_in_flight& s, h2_event& e);
     /// Resets the streams the hub has not answered within timeouts.read.
@@ -99,8 +99,8 @@ private:
     /// @}
 
     /// The rate limit and a hub-wide pause: when the item in hand may be sent.
-    steady::time_point turn_at();
-    bool past_deadline(item_in_hand& item);
+    steady::time_point turn_at(steady::time_point now);
+    bool past_deadline(item_in_hand& item, steady::time_point now);
     void build_request(const work_item& item);
     /// Applies the rule of send_decision.hpp to a request that ended.
     /// `request` is the one answered (HTTP/2 streams keep theirs); request_ when null.
@@ -139,7 +139,8 @@ private:
     std::string failure_detail_;  // why the last HTTP/1.1 exchange failed
     std::uint64_t unexpected_failures_ = 0;
     std::shared_ptr<const sas_token> token_;
-    hub_request request_;
+    wire_request outgoing_;             // the request being sent, viewing the item in hand and token_
+    hub_request request_;               // queries, and for hub_client_config::on_exchange the send too
     std::string wire_;                  // what is being written: one buffer, so one TLS record and one write
     std::optional<item_in_hand> held_;  // HTTP/1.1: the request in hand, or HTTP/2: the one waiting its turn
     steady::time_point held_turn_{};    // HTTP/2: when held_ may go (the rate limit, a hub pause)

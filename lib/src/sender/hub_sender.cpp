@@ -83,7 +83,7 @@ void hub_sender::start() {
     }
 }
 
-void hub_sender::submit(work_item item,
+void hub_sender::submit(work_item&& item,
                         bool validate,
                         std::optional<system_clock::time_point> deadline,
                         asio::cancellation_slot cancel_slot) {

@@ -36,7 +36,7 @@ public:
     /// Queues `item`; `validate` runs prepare_notification first (false: the caller did).
     /// `deadline`: when the item fails unless sent; unset: notification_deadline from now.
     /// `cancel_slot`: the caller's (connected: a send it may cancel while queued).
-    void submit(work_item item,
+    void submit(work_item&& item,
                 bool validate = true,
                 std::optional<std::chrono::system_clock::time_point> deadline = std::nullopt,
                 boost::asio::cancellation_slot cancel_slot = {});

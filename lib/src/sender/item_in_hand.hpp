@@ -34,7 +34,7 @@ std::string_view describe(send_step s) noexcept;
  */
 class item_in_hand {
 public:
-    item_in_hand(shard& s, work_item item) noexcept : shard_(s), item_(std::move(item)) {}
+    item_in_hand(shard& s, work_item&& item) noexcept : shard_(s), item_(std::move(item)) {}
     ~item_in_hand() {
         if (held_) {
             drop();

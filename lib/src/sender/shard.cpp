@@ -9,6 +9,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/system_executor.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -21,8 +22,14 @@ using namespace std::chrono;
 
 // Runs the handler on its associated executor (inline when it has none). A lambda rather than
 // asio::append: Boost 1.81 re-wraps an lvalue any_completion_handler inside append without end.
-void complete(asio::any_completion_handler<send_signature> handler, error_code ec, send_result result) {
+void complete(asio::any_completion_handler<send_signature> handler, error_code ec, send_result&& result) {
     auto ex = asio::get_associated_executor(handler);
+    if (ex.target<asio::system_executor>() != nullptr) {
+        // No executor of its own: run it here, as dispatch() would, without first moving it and
+        // the result into a function object on the heap.
+        std::move(handler)(ec, std::move(result));
+        return;
+    }
     asio::dispatch(ex, [h = std::move(handler), ec, r = std::move(result)]() mutable {
         std::move(h)(ec, std::move(r));
     });
@@ -107,7 +114,7 @@ void shard::wake_one() {
     }
 }
 
-void shard::hand_over(work_item item) {
+void shard::hand_over(work_item&& item) {
     bool first = false;
     {
         std::lock_guard lock(queue_mutex_);

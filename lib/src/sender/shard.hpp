@@ -51,7 +51,7 @@ public:
     /// shard's thread is the only writer of `ready_` and `delayed_` and reads them without the lock.
     /// @{
     /// From any thread: queues `item` here (taken in on the shard's thread).
-    void hand_over(work_item item);
+    void hand_over(work_item&& item);
     /// Back at the head: the hub had not processed it, or a retry is due.
     void push_front(work_item item);
     /// The next item for the wire (cancelled ones are completed on the way).

@@ -102,6 +102,6 @@ struct work_item {
 /// Runs a completion handler on its associated executor (inline when it has none).
 void complete(boost::asio::any_completion_handler<send_signature> handler,
               boost::system::error_code ec,
-              send_result result);
+              send_result&& result);
 
 }  // namespace nhpush::detail

@@ -347,6 +347,38 @@ TEST(h2_session, request_gets_a_201_answer_and_the_server_sees_the_request_exact
     EXPECT_TRUE(c.client.alive());
 }
 
+TEST(h2_session, without_all_response_fields_an_answer_keeps_what_classification_reads) {
+    const field_list fields{{"server", "hub"},
+                            {"retry-after", "7"},
+                            {"trackingid", "track-2"},
+                            {"content-type", "application/xml"},
+                            {"location", "https://" + hub_host + "/hub/messages/42?api-version=2020-06"}};
+    const auto answer = [&](bool all_fields) {
+        connected c{h2_limits{.all_response_fields = all_fields}};
+        const auto id = c.client.submit(make_request());
+        pump(c.client, c.server);
+        c.server.respond(id, 429, fields, "<Error><Code>429</Code><Detail>slow down</Detail></Error>");
+        pump(c.client, c.server);
+        auto events = c.client.take_events();
+        EXPECT_EQ(events.size(), 1u);
+        return answer_of(events.at(0)).message;
+    };
+    const auto all = answer(true);
+    const auto some = answer(false);
+    EXPECT_EQ(std::distance(all.begin(), all.end()), 5);
+    EXPECT_EQ(std::distance(some.begin(), some.end()), 3);
+    EXPECT_EQ(some["server"], "");
+    EXPECT_EQ(some[http::field::location], all[http::field::location]);
+    const auto now = std::chrono::system_clock::now();
+    const auto a = classify_response(all, now);
+    const auto b = classify_response(some, now);
+    EXPECT_EQ(b.kind, a.kind);
+    EXPECT_EQ(b.throttled, a.throttled);
+    EXPECT_EQ(b.retry_after, a.retry_after);
+    EXPECT_EQ(b.tracking_id, "track-2");
+    EXPECT_EQ(b.error_detail, a.error_detail);
+}
+
 TEST(h2_session, a_request_without_body_ends_the_stream_with_its_headers) {
     connected c;
     hub_request req{http::verb::get, "/hub/messages/42?api-version=2020-06", 11};

@@ -1,5 +1,7 @@
 #include <nhpush/request.hpp>
 
+#include "wire_request.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <boost/beast/http/write.hpp>
@@ -80,6 +82,16 @@ TEST(build_send_request, tag_send_has_every_header_the_service_needs) {
     EXPECT_EQ(req["User-Agent"], "nhpush/" NHPUSH_VERSION);
     EXPECT_EQ(req["Content-Length"], std::to_string(n.payload.size()));
     EXPECT_EQ(req.body(), n.payload);
+}
+
+TEST(build_send_request, a_platform_header_given_twice_is_sent_once_with_its_last_value) {
+    auto n = apple();
+    n.headers = {{"apns-priority", "10"}, {"apns-push-type", "alert"}, {"APNS-Priority", "5"}};
+    const auto req = build(n);
+    EXPECT_EQ(req.count("apns-priority"), 1u);
+    EXPECT_EQ(req["apns-priority"], "5");
+    const auto w = wire(req);
+    EXPECT_LT(w.find("apns-push-type: alert"), w.find("APNS-Priority: 5"));  // in the place of the last
 }
 
 // Sample bug 8: tags=None put a None header in; an empty expression must mean broadcast, no header.
@@ -229,6 +241,16 @@ TEST(request, build_refuses_hostile_bytes_in_every_header_field) {
     reframed.headers = {{"Transfer-Encoding", "chunked"}};
     EXPECT_EQ(refusal(reframed),
               "headers.Transfer-Encoding: header 'Transfer-Encoding' is set by nhpush and cannot be given");
+}
+
+// A connection reuses one wire_request: a token passed once is not checked again, a new one is.
+TEST(request, a_reused_wire_request_still_refuses_a_bad_token_after_a_good_one) {
+    detail::wire_request w;
+    detail::make_send_request(ep, apple(), "SharedAccessSignature sr=x", w);
+    detail::make_send_request(ep, apple(), "SharedAccessSignature sr=x", w);
+    EXPECT_THROW(detail::make_send_request(ep, apple(), "SharedAccessSignature sr=x\r\nX: y", w),
+                 std::invalid_argument);
+    EXPECT_EQ(w.fields.at(2).second, "SharedAccessSignature sr=x");  // left as it was
 }
 
 // Beast throws std::length_error for a field of 65,534 bytes or more; the gate refuses long before.
