@@ -4,7 +4,7 @@
 #include "detail/time_parse.hpp"
 #include "detail/xml_document.hpp"
 
-#include <boost/url/parse.hpp>
+#include <boost/url/pct_string_view.hpp>
 
 #include <algorithm>
 #include <array>
@@ -90,6 +90,12 @@ void read_error_body(std::string_view body, hub_response& out) {
     out.error_detail = std::string(detail::trim(body.substr(0, max_detail_bytes)));
 }
 
+// A URI reference without its query and fragment. (find_first_of("?#") calls memchr once a byte.)
+std::string_view without_query(std::string_view ref) {
+    const auto end = std::find_if(ref.begin(), ref.end(), [](char c) { return c == '?' || c == '#'; });
+    return ref.substr(0, static_cast<std::size_t>(end - ref.begin()));
+}
+
 }  // namespace
 
 std::optional<seconds> parse_retry_after(std::string_view value, system_clock::time_point now) {
@@ -113,18 +119,23 @@ std::optional<seconds> parse_retry_after(std::string_view value, system_clock::t
 }
 
 std::string notification_id_from_location(std::string_view location) {
-    auto url = boost::urls::parse_uri_reference(detail::trim(location));
-    if (!url) {
-        return {};
+    // Only the path's last segment is wanted, so the reference is split at its delimiters as
+    // RFC 3986 appendix B does, not parsed whole: Boost.URL's parse_uri_reference took about 0.7 us
+    // per send, some 6 % of nhpushd's CPU per notification. Boost.URL checks and decodes the segment.
+    auto path = without_query(detail::trim(location));
+    if (const auto colon = path.find(':');
+        colon != std::string_view::npos && path.substr(0, colon).find('/') == std::string_view::npos) {
+        path.remove_prefix(colon + 1);  // the scheme
     }
-    // The segments still encoded (views, no allocation); only the last one is decoded.
-    boost::urls::pct_string_view last;
-    for (auto segment : url->encoded_segments()) {
-        if (!segment.empty()) {
-            last = segment;
-        }
+    if (path.starts_with("//")) {
+        const auto slash = path.find('/', 2);
+        path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);  // the authority
     }
-    return last.decode();
+    while (path.ends_with('/')) {
+        path.remove_suffix(1);
+    }
+    const auto segment = boost::urls::make_pct_string_view(path.substr(path.rfind('/') + 1));
+    return segment ? segment->decode() : std::string();
 }
 
 std::optional<test_send_outcome> parse_test_send_outcome(std::string_view xml) {

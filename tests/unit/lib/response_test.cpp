@@ -52,6 +52,14 @@ TEST(classify, batch_location_takes_the_last_segment) {
     EXPECT_EQ(notification_id_from_location(""), "");
     EXPECT_EQ(notification_id_from_location("https://ns/hub/messages/a%2Fb%20c?x=1"),
               "a/b c");  // decoded once
+    EXPECT_EQ(notification_id_from_location(
+                  " https://ns.servicebus.windows.net/hub/messages/id-1?api-version=2015-04 "),
+              "id-1");
+    EXPECT_EQ(notification_id_from_location("/hub/messages/id-2"), "id-2") << "a relative reference";
+    EXPECT_EQ(notification_id_from_location("//ns/hub/messages/id-3#f"), "id-3");
+    EXPECT_EQ(notification_id_from_location("https://ns"), "") << "no path: the host is no id";
+    EXPECT_EQ(notification_id_from_location("https://ns?x=/y"), "");
+    EXPECT_EQ(notification_id_from_location("https://ns/hub/messages/bad%zz"), "") << "not percent-encoded";
 }
 
 // Sample bug 10: only 201 counted, and in debug mode nothing did.
