@@ -55,7 +55,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ -n "$(field Description)" ] || fail control "Description is empty"
 depends=$(field Depends)
 depended_on=$(echo "$depends" | tr ',' '\n' | awk '{ print $1 }')  # the package names, one a line
-for needed in systemd libc6 libssl3 libsystemd0 libnghttp2-14 libhiredis0.14 libisal2 libstdc++6; do
+for needed in systemd libc6 libssl3 libsystemd0 libnghttp2-14 libhiredis0.14 libisal2 libjemalloc2 libstdc++6; do
     grep -qxF "$needed" <<<"$depended_on" || fail control "Depends does not name $needed: $depends"
 done
 
