@@ -101,16 +101,27 @@ TEST(send_cancellations, a_queued_send_is_cancelled_in_the_library_once) {
     EXPECT_EQ(c.size(), 0u);
 }
 
+/// cancel("a") on another thread while "a" is being handed over (opened, not armed): it waits.
+std::future<outcome> cancel_during_hand_over(send_cancellations& c) {
+    auto cancelled = std::async(std::launch::async, [&c] { return c.cancel("a"); });
+    EXPECT_EQ(cancelled.wait_for(200ms), std::future_status::timeout) << "not before the library holds it";
+    return cancelled;
+}
+
+/// What the waiting cancel() answered once the hand-over ended.
+outcome answer_of(std::future<outcome>& cancelled) {
+    EXPECT_EQ(cancelled.wait_for(10s), std::future_status::ready);
+    return cancelled.get();
+}
+
 TEST(send_cancellations, a_cancel_during_the_hand_over_waits_for_it_and_cancels_the_queued_send) {
     silent_hub s;
     send_cancellations c;
     const auto t = c.open(s.hub(), "a");
-    auto cancelled = std::async(std::launch::async, [&] { return c.cancel("a"); });
-    EXPECT_EQ(cancelled.wait_for(200ms), std::future_status::timeout) << "not before the library holds it";
+    auto cancelled = cancel_during_hand_over(c);
     auto result = s.send(t.key);
     c.arm(t);
-    ASSERT_EQ(cancelled.wait_for(10s), std::future_status::ready);
-    EXPECT_EQ(cancelled.get(), outcome::cancelled);
+    EXPECT_EQ(answer_of(cancelled), outcome::cancelled);
     ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
     EXPECT_EQ(result.get().error, errc::cancelled);
 }
@@ -119,22 +130,19 @@ TEST(send_cancellations, a_cancel_during_the_hand_over_of_a_send_already_on_the_
     silent_hub s;  // nothing queued under the key when it is armed: as if a connection took it at once
     send_cancellations c;
     const auto t = c.open(s.hub(), "a");
-    auto cancelled = std::async(std::launch::async, [&] { return c.cancel("a"); });
-    EXPECT_EQ(cancelled.wait_for(200ms), std::future_status::timeout);
+    auto cancelled = cancel_during_hand_over(c);
     c.arm(t);
-    ASSERT_EQ(cancelled.wait_for(10s), std::future_status::ready);
-    EXPECT_EQ(cancelled.get(), outcome::on_the_wire) << "never 'cancelled' for a notification that is sent";
+    EXPECT_EQ(answer_of(cancelled), outcome::on_the_wire)
+        << "never 'cancelled' for a notification that is sent";
 }
 
 TEST(send_cancellations, a_cancel_during_a_hand_over_that_completes_at_once_leaves_it_to_the_caller) {
     silent_hub s;
     send_cancellations c;
     const auto t = c.open(s.hub(), "a");
-    auto cancelled = std::async(std::launch::async, [&] { return c.cancel("a"); });
-    EXPECT_EQ(cancelled.wait_for(200ms), std::future_status::timeout);
+    auto cancelled = cancel_during_hand_over(c);
     c.close(t.key);  // refused inside async_send: completed before it was armed
-    ASSERT_EQ(cancelled.wait_for(10s), std::future_status::ready);
-    EXPECT_EQ(cancelled.get(), outcome::cancelled_at_hand_over) << "the caller checks its state again";
+    EXPECT_EQ(answer_of(cancelled), outcome::cancelled_at_hand_over) << "the caller checks its state again";
 }
 
 TEST(send_cancellations, one_armed_that_the_library_does_not_hold_is_on_the_wire) {
