@@ -74,10 +74,29 @@ CONF
         json_set "$(< "$work/nhpushd.json")" protocol_configured=default
     }
 
-    row loopback wrk run_wrk $connections $seconds
-    row loopback h2load run_h2load 4 $count $((seconds * 3 + 10))
-    row loopback "direct h2" loopback_direct h2 $connections $count
-    row loopback "direct http1" loopback_direct http1 $connections $count
+    # The machine's ceilings and the library's rows alternate run by run (wrk, h2load, direct h2,
+    # direct http1, wrk, …): direct h2 is held to h2load's rate, and the load drifts between runs.
+    loopback_compared() {  # NAME: one run of that row
+        case $1 in
+            wrk) run_wrk $connections $seconds ;;
+            h2load) run_h2load 4 $count $((seconds * 3 + 10)) ;;
+            "direct h2") loopback_direct h2 $connections $count ;;
+            "direct http1") loopback_direct http1 $connections $count ;;
+        esac
+    }
+    local name
+    local -a compared=(wrk h2load "direct h2" "direct http1")
+    for name in "${compared[@]}"; do
+        row_start loopback "$name"
+    done
+    for _ in $(seq "$runs"); do
+        for name in "${compared[@]}"; do
+            row_sample loopback "$name" loopback_compared "$name"
+        done
+    done
+    for name in "${compared[@]}"; do
+        row_done loopback "$name"
+    done
     row loopback nhpushd loopback_nhpushd --connections 4 --batch 100 --count $count
     row loopback js-sdk run_js $connections $js_count $((seconds * 3))
 

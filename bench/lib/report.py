@@ -81,7 +81,8 @@ for scenario in scenarios:
         rate = {r["name"]: r["per_second"] or 0 for r in mine}
         js = max(1, rate.get("js-sdk", 0))
         print(f"direct h2 / js-sdk {rate.get('direct h2', 0) / js:.1f}x, "
-              f"nhpushd / js-sdk {rate.get('nhpushd', 0) / js:.1f}x")
+              f"nhpushd / js-sdk {rate.get('nhpushd', 0) / js:.1f}x, "
+              f"direct h2 / h2load {rate.get('direct h2', 0) / max(1, rate.get('h2load', 0)):.2f} (goal >= 1)")
         for h in doc["latency_at_half_rate"]:
             l = h["latency_ms"]
             print(f"half rate {h['name']:<10} {h['offered_rate']:.0f}/s offered, {h['per_second']:.0f}/s sent: "
