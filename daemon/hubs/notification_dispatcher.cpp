@@ -114,13 +114,10 @@ std::vector<notification_dispatcher::spooled> notification_dispatcher::spool_in(
                   .accepted_at_ms = unix_ms(now),
                   .deadline_ms = unix_ms(now + r.slot.config.client.notification_deadline)};
         claimed.push_back(i);
-        intakes.push_back({.record = {.id = record.id,
-                                      .hub = record.hub,
-                                      .accepted_at_ms = record.accepted_at_ms,
-                                      .deadline_ms = record.deadline_ms,
-                                      .submission = r.text},
-                           .send_now = send_now,
-                           .capacity = r.slot.config.client.queue_capacity});
+        auto fields = spool::fields_of(record);
+        fields.submission = r.text;  // framed from the request, where it is
+        intakes.push_back(
+            {.record = fields, .send_now = send_now, .capacity = r.slot.config.client.queue_capacity});
     }
     const auto admitted = spool_->accept(intakes);
     for (std::size_t k = 0; k < claimed.size(); ++k) {
