@@ -60,10 +60,51 @@ struct spool::hub_log {
     std::unordered_set<std::string> handed_ahead;                     // sent before the cursor reached them
     std::unordered_map<std::string, std::uint32_t> resumed_attempts;  // recovered: made before a stop
     std::vector<handoff> handed_back;  // refused by a full queue: sent again first
-    std::string unwritten;             // final records not written yet (framed)
+    std::string unwritten;             // final (and attempts) records not written yet (framed)
     // Their notifications still hold their places in the window: at most memory_window are ever
     // handed over without a final record on disk, the bound on what a crash sends twice.
     std::size_t finals_unwritten = 0;
+
+    /// Final records as the senders report them, not yet taken into the book-keeping. They have a
+    /// lock of their own because an append holds `mutex` across its write(2): a sender that
+    /// reports a result never waits for the disk.
+    struct final_inbox {
+        std::mutex mutex;
+        std::string framed;
+        std::size_t count = 0;
+        std::vector<std::uint64_t> segments;  // of each final's accepted record
+    };
+    final_inbox inbox;
+
+    /// Takes the finals reported since the last call into the book-keeping. Under `mutex`.
+    void take_finals() {
+        {
+            std::lock_guard lock(inbox.mutex);
+            if (inbox.count == 0) {
+                return;
+            }
+            if (unwritten.empty()) {
+                unwritten.swap(inbox.framed);  // the buffers trade places: neither allocates again
+            } else {
+                unwritten += inbox.framed;
+            }
+            inbox.framed.clear();
+            outstanding -= std::min(outstanding, inbox.count);
+            finals_unwritten += inbox.count;
+            inbox.count = 0;
+            finished_segments.swap(inbox.segments);
+        }
+        auto it = counts.end();
+        for (const auto segment : finished_segments) {
+            if (it == counts.end() || it->first != segment) {
+                it = counts.try_emplace(segment).first;
+            }
+            ++it->second.finished;
+        }
+        finished_segments.clear();
+        drop_finished_prefix();
+    }
+    std::vector<std::uint64_t> finished_segments;  // take_finals' scratch
 
     /// Deletes the segments at the front whose notifications are all final and that the cursor passed.
     void drop_finished_prefix() {
@@ -252,6 +293,7 @@ void spool::accept_into(hub_log& h,
         return std::string_view(frames).substr(begin, ends[k] - begin);
     };
     std::unique_lock lock(h.mutex);
+    h.take_finals();  // written with these: one write instead of two
     const auto finals_bytes = h.unwritten.size();
     std::vector<std::size_t> admitted;  // indexes into `which`
     for (std::size_t k = 0; k < which.size(); ++k) {
@@ -329,31 +371,21 @@ position spool::write_unwritten(hub_log& h, std::size_t finals_bytes) {
 
 void spool::finished(const final_fields& r) {
     auto& h = log_of(r.hub);
-    std::unique_lock lock(h.mutex);
-    h.outstanding -= h.outstanding > 0 ? 1 : 0;
-    ++h.counts[r.segment].finished;
-    const bool first_waiting = h.unwritten.empty();
-    encode(r, h.unwritten);  // a small record: framed in place, no buffer of its own
-    ++h.finals_unwritten;
-    std::string problem;
-    if (h.unwritten.size() >= flush_bytes) {
-        try {
-            write_unwritten(h, h.unwritten.size());
-        } catch (const std::system_error& e) {
-            // Kept for the next write. Lost with the process, it is sent again after a restart: a
-            // duplicate, never a loss.
-            problem = e.what();
-        }
+    bool first_waiting = false;
+    bool past_flush_bytes = false;
+    {
+        std::lock_guard lock(h.inbox.mutex);
+        first_waiting = h.inbox.framed.empty();
+        encode(r, h.inbox.framed);  // a small record: framed in place, no buffer of its own
+        ++h.inbox.count;
+        h.inbox.segments.push_back(r.segment);
+        past_flush_bytes = h.inbox.framed.size() >= flush_bytes;
     }
-    h.drop_finished_prefix();
-    auto batch = pump(h);
-    lock.unlock();
-    if (!problem.empty()) {
-        set_problem(std::move(problem));
+    if (past_flush_bytes) {
+        write_finals(h);
     } else if (first_waiting) {
         commit_.request_flush();
     }
-    deliver(std::move(batch));
 }
 
 void spool::kept(const handoff& h) {
@@ -369,22 +401,29 @@ void spool::kept(const handoff& h) {
 
 void spool::write_finals() {
     for (auto* h : all_logs()) {
-        std::unique_lock lock(h->mutex);
-        if (h->unwritten.empty()) {
-            continue;
-        }
-        try {
-            write_unwritten(*h, h->unwritten.size());
-            auto freed = pump(*h);
-            lock.unlock();
-            // The problem stays: a small final record may fit where a submission does not, and only
-            // a submission written says the spool takes submissions again.
-            deliver(std::move(freed));
-        } catch (const std::system_error& e) {
-            lock.unlock();
-            set_problem(e.what());
-        }
+        write_finals(*h);
     }
+}
+
+void spool::write_finals(hub_log& h) {
+    std::unique_lock lock(h.mutex);
+    h.take_finals();
+    if (h.unwritten.empty()) {
+        return;
+    }
+    try {
+        write_unwritten(h, h.unwritten.size());
+    } catch (const std::system_error& e) {
+        // Kept for the next write. Lost with the process, they are sent again after a restart:
+        // duplicates, never a loss. The problem stays: a small final record may fit where a
+        // submission does not, and only a submission written says the spool takes them again.
+        lock.unlock();
+        set_problem(e.what());
+        return;
+    }
+    auto freed = pump(h);
+    lock.unlock();
+    deliver(std::move(freed));
 }
 
 void spool::accepted_written() {
@@ -498,9 +537,14 @@ std::vector<spool::hub_figures> spool::figures() const {
     std::shared_lock hubs_lock(hubs_mutex_);
     for (const auto& [name, h] : hubs_) {
         std::lock_guard lock(h->mutex);
+        std::size_t reported = 0;  // finals the senders reported that take_finals() has not counted
+        {
+            std::lock_guard inbox_lock(h->inbox.mutex);
+            reported = h->inbox.count;
+        }
         out.push_back({name,
                        h->in_window,
-                       h->outstanding,
+                       h->outstanding - std::min(h->outstanding, reported),
                        h->log.bytes(),
                        static_cast<std::size_t>(h->log.active_segment() - h->log.first_segment() + 1)});
     }

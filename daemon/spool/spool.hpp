@@ -132,7 +132,8 @@ public:
      * Final records are written in batches: with the next accept() of their hub, or by the syncer
      * thread within a few milliseconds (flush_delay), or at once past flush_bytes. The notification
      * keeps its place in the window until then, so at most `memory_window` per hub are ever handed
-     * over without a final record written: the bound on what a crash sends twice.
+     * over without a final record written: the bound on what a crash sends twice. Only a final
+     * past flush_bytes waits for a write; the others never wait for one in progress.
      */
     void finished(const final_fields& r);
     void finished(const final_record& r) { finished(fields_of(r)); }
@@ -183,6 +184,7 @@ private:
                      std::span<const std::size_t> which,
                      std::vector<admission>& out);
     position write_unwritten(hub_log& h, std::size_t finals_bytes);
+    void write_finals(hub_log& h);
     hub_log& log_of(std::string_view hub);
     std::vector<hub_log*> all_logs() const;  // each hub's log lives as long as the spool
     std::vector<handoff> pump(hub_log& log);
