@@ -502,6 +502,7 @@ TEST(spool_window, queue_capacity_bounds_what_waits_on_disk_too) {
     EXPECT_FALSE(s.accept(accepted("n1"), false, 2).full());
     EXPECT_TRUE(s.accept(accepted("n2"), false, 2).full());
     s.finished(final_of("n0", first.segment));
+    EXPECT_EQ(s.figures().front().outstanding, 1u) << "a reported final counts before it is written";
     EXPECT_FALSE(s.accept(accepted("n2"), false, 2).full()) << "a final result frees a place";
 }
 
