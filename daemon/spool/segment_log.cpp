@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <fstream>
 #include <iterator>
 #include <system_error>
@@ -41,6 +43,40 @@ bool write_all(int fd, std::string_view bytes) {
             return false;
         }
         bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+// write_all of `parts`, one after another, in one writev(2) unless it comes back short.
+bool write_all(int fd, std::span<const std::string_view> parts) {
+    std::vector<iovec> pending;
+    for (const auto part : parts) {
+        if (!part.empty()) {
+            pending.push_back({const_cast<char*>(part.data()), part.size()});
+        }
+    }
+    std::span<iovec> left(pending);
+    while (!left.empty()) {
+        const auto n =
+            ::writev(fd, left.data(), static_cast<int>(std::min<std::size_t>(left.size(), IOV_MAX)));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (n == 0) {
+                errno = ENOSPC;
+            }
+            return false;
+        }
+        auto written = static_cast<std::size_t>(n);
+        while (!left.empty() && written >= left.front().iov_len) {
+            written -= left.front().iov_len;
+            left = left.subspan(1);
+        }
+        if (written > 0) {
+            left.front().iov_base = static_cast<char*>(left.front().iov_base) + written;
+            left.front().iov_len -= written;
+        }
     }
     return true;
 }
@@ -191,7 +227,7 @@ void segment_log::start_segment(std::uint64_t number) {
     active_size_ = segment_magic.size();
 }
 
-position segment_log::append(std::string_view framed) {
+position segment_log::append(std::span<const std::string_view> framed) {
     if (active_size_ >= segment_bytes_) {
         if (sync_on_rotate_) {
             active_->sync();  // the syncer only syncs the active segment
@@ -208,7 +244,9 @@ position segment_log::append(std::string_view framed) {
         throw_errno(error, "cannot append to", active_->path());
     }
     const position at{active_number_, active_size_};
-    active_size_ += framed.size();
+    for (const auto part : framed) {
+        active_size_ += part.size();
+    }
     return at;
 }
 

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,7 +79,9 @@ public:
      * so the log never keeps half a record. @returns where they start.
      * @throws std::system_error naming the file (ENOSPC, EFBIG, EIO, …).
      */
-    position append(std::string_view framed);
+    position append(std::span<const std::string_view> framed);
+    /// One buffer of framed records.
+    position append(std::string_view framed) { return append(std::span(&framed, 1)); }
 
     /** @brief A record read back, where it starts and where the next one does. */
     struct stored {

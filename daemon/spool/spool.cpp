@@ -143,8 +143,7 @@ spool::~spool() = default;
 
 std::vector<std::shared_ptr<segment_file>> spool::active_files() const {
     std::vector<std::shared_ptr<segment_file>> files;
-    std::shared_lock hubs_lock(hubs_mutex_);
-    for (const auto& [name, h] : hubs_) {
+    for (const auto& [name, h] : hubs()) {
         std::lock_guard lock(h->mutex);
         if (auto f = h->log.active_file()) {
             files.push_back(std::move(f));
@@ -153,22 +152,33 @@ std::vector<std::shared_ptr<segment_file>> spool::active_files() const {
     return files;
 }
 
+spool::hub_log* spool::find_hub(std::string_view hub) const noexcept {
+    const auto& map = hubs();
+    const auto it = map.find(hub);
+    return it == map.end() ? nullptr : it->second;
+}
+
 spool::hub_log& spool::log_of(std::string_view hub) {
-    {
-        // Every accept and final looks its hub up: readers share the lock; a new hub is rare.
-        std::shared_lock lock(hubs_mutex_);
-        if (auto it = hubs_.find(hub); it != hubs_.end()) {
-            return *it->second;
-        }
+    if (auto* found = find_hub(hub)) {
+        return *found;
     }
     std::lock_guard lock(hubs_mutex_);
-    if (auto it = hubs_.find(hub); it != hubs_.end()) {
-        return *it->second;  // made by another thread meanwhile
+    if (auto* found = find_hub(hub)) {
+        return *found;  // made by another thread meanwhile
     }
     auto h = std::make_unique<hub_log>(fs::path(config_.dir) / "hubs" / directory_name(hub), config_);
     h->log.recover(fs::path(config_.dir) / "damaged" / directory_name(hub), [](record&&, std::uint64_t) {});
     h->cursor = h->log.end();
-    return *hubs_.emplace(std::string(hub), std::move(h)).first->second;
+    return add_hub(std::string(hub), std::move(h));
+}
+
+spool::hub_log& spool::add_hub(std::string name, std::unique_ptr<hub_log> log) {
+    auto map = std::make_unique<hub_map>(hubs());
+    map->emplace(std::move(name), log.get());
+    logs_.push_back(std::move(log));
+    hub_maps_.push_back(std::move(map));
+    hubs_.store(hub_maps_.back().get(), std::memory_order_release);
+    return *logs_.back();
 }
 
 recovery_summary spool::recover(const std::function<void(const final_record&)>& on_final,
@@ -221,16 +231,15 @@ recovery_summary spool::recover(const std::function<void(const final_record&)>& 
         h->finished_ids = std::move(to_skip);
         h->resumed_attempts = std::move(to_resume);
         std::lock_guard lock(hubs_mutex_);
-        hubs_.emplace(hub_name(dir_name), std::move(h));
+        add_hub(hub_name(dir_name), std::move(h));
     }
     return summary;
 }
 
 std::vector<spool::hub_log*> spool::all_logs() const {
     std::vector<hub_log*> logs;
-    std::shared_lock lock(hubs_mutex_);
-    for (const auto& [name, h] : hubs_) {
-        logs.push_back(h.get());
+    for (const auto& [name, h] : hubs()) {
+        logs.push_back(h);
     }
     return logs;
 }
@@ -303,21 +312,21 @@ void spool::accept_into(hub_log& h,
             admitted.push_back(k);
         }
     }
-    if (admitted.size() == which.size()) {
-        h.unwritten += frames;  // the usual case: every one admitted
-    } else {
-        for (const auto k : admitted) {
-            h.unwritten += frame_of(k);
-        }
-    }
     if (admitted.empty()) {
         return;
     }
+    std::string_view to_write = frames;  // the usual case: every one admitted
+    std::string some;
+    if (admitted.size() < which.size()) {
+        for (const auto k : admitted) {
+            some += frame_of(k);
+        }
+        to_write = some;
+    }
     position at;
     try {
-        at = write_unwritten(h, finals_bytes);
+        at = write_unwritten(h, to_write);
     } catch (const std::system_error& e) {
-        h.unwritten.resize(finals_bytes);  // the finals stay for the next write
         lock.unlock();
         set_problem(e.what());
         for (const auto k : admitted) {
@@ -356,9 +365,11 @@ void spool::accept_into(hub_log& h,
     deliver(std::move(freed));
 }
 
-position spool::write_unwritten(hub_log& h, std::size_t finals_bytes) {
+position spool::write_unwritten(hub_log& h, std::string_view accepted) {
     const bool cursor_at_end = h.cursor >= h.log.end();
-    const auto at = h.log.append(h.unwritten);
+    const std::string_view parts[] = {h.unwritten, accepted};
+    const auto at = h.log.append(parts);
+    const auto finals_bytes = h.unwritten.size();
     h.unwritten.clear();
     h.in_window -= std::min(h.in_window, h.finals_unwritten);
     h.finals_unwritten = 0;
@@ -412,7 +423,7 @@ void spool::write_finals(hub_log& h) {
         return;
     }
     try {
-        write_unwritten(h, h.unwritten.size());
+        write_unwritten(h);
     } catch (const std::system_error& e) {
         // Kept for the next write. Lost with the process, they are sent again after a restart:
         // duplicates, never a loss. The problem stays: a small final record may fit where a
@@ -534,8 +545,7 @@ std::string spool::problem() const {
 
 std::vector<spool::hub_figures> spool::figures() const {
     std::vector<hub_figures> out;
-    std::shared_lock hubs_lock(hubs_mutex_);
-    for (const auto& [name, h] : hubs_) {
+    for (const auto& [name, h] : hubs()) {
         std::lock_guard lock(h->mutex);
         std::size_t reported = 0;  // finals the senders reported that take_finals() has not counted
         {

@@ -16,7 +16,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -173,7 +172,7 @@ public:
     void write_finals();
 
     /// How long the syncer lets final records gather before writing them.
-    static constexpr std::chrono::milliseconds flush_delay{2};
+    static constexpr std::chrono::milliseconds flush_delay{10};
     /// Final records waiting past this many bytes are written at once.
     static constexpr std::size_t flush_bytes = 64 << 10;
 
@@ -183,7 +182,9 @@ private:
                      std::span<const intake> batch,
                      std::span<const std::size_t> which,
                      std::vector<admission>& out);
-    position write_unwritten(hub_log& h, std::size_t finals_bytes);
+    /// Writes the records waiting in memory, then `accepted` (framed), in one write; @returns where
+    /// the first starts.
+    position write_unwritten(hub_log& h, std::string_view accepted = {});
     void write_finals(hub_log& h);
     hub_log& log_of(std::string_view hub);
     std::vector<hub_log*> all_logs() const;  // each hub's log lives as long as the spool
@@ -193,8 +194,18 @@ private:
     std::vector<std::shared_ptr<segment_file>> active_files() const;
 
     spool_config config_;
-    mutable std::shared_mutex hubs_mutex_;  // guards the map only; each hub_log has its own lock
-    std::map<std::string, std::unique_ptr<hub_log>, std::less<>> hubs_;
+    // Every accept and final looks its hub up; a hub is added a handful of times in a run. So
+    // lookups read an immutable map through an atomic pointer, and an addition publishes a copy.
+    // Each version is kept as long as the spool, as each hub_log is: a lookup never races a free.
+    using hub_map = std::map<std::string, hub_log*, std::less<>>;
+    const hub_map& hubs() const noexcept { return *hubs_.load(std::memory_order_acquire); }
+    hub_log* find_hub(std::string_view hub) const noexcept;
+    hub_log& add_hub(std::string name, std::unique_ptr<hub_log> log);  // under hubs_mutex_
+    std::mutex hubs_mutex_;  // guards additions only; each hub_log has its own lock
+    std::vector<std::unique_ptr<hub_log>> logs_;
+    std::vector<std::unique_ptr<const hub_map>> hub_maps_;
+    const hub_map no_hubs_;
+    std::atomic<const hub_map*> hubs_{&no_hubs_};  // set before the syncer thread (commit_) starts
     send_function send_;
     std::atomic<bool> stopped_{false};
     void set_problem(std::string problem);

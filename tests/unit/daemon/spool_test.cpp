@@ -138,6 +138,36 @@ TEST(spool_segment_log, records_survive_a_reopen_and_segments_roll_over) {
     EXPECT_EQ(recover_all(again, dir.path() / "damaged"), written);
 }
 
+// An append of several buffers that the disk takes only in part (here: a file-size limit in the
+// middle of the second buffer) is cut off whole: the next append follows the last whole record.
+TEST(spool_segment_log, an_append_written_only_in_part_is_cut_off_whole) {
+    temp_dir dir;
+    const record first = accepted("first");
+    const record torn_a = accepted("torn-a");
+    const record torn_b = accepted("torn-b");
+    const record after = accepted("after");
+    {
+        segment_log log(dir.path() / "hub", 1 << 20, false);
+        recover_all(log, dir.path() / "damaged");
+        log.append(framed(first));
+        const auto a = framed(torn_a);
+        const auto b = framed(torn_b);
+        rlimit saved{};
+        ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+        const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+        rlimit small = saved;
+        small.rlim_cur = static_cast<rlim_t>(log.end().offset + a.size() + b.size() / 2);
+        ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+        const std::string_view parts[] = {a, b};
+        EXPECT_THROW(log.append(parts), std::system_error);
+        ::setrlimit(RLIMIT_FSIZE, &saved);
+        std::signal(SIGXFSZ, old_handler);
+        log.append(framed(after));
+    }
+    segment_log again(dir.path() / "hub", 1 << 20, false);
+    EXPECT_EQ(recover_all(again, dir.path() / "damaged"), (std::vector<record>{first, after}));
+}
+
 TEST(spool_segment_log, a_torn_tail_is_cut_and_the_records_before_it_are_kept) {
     temp_dir dir;
     std::uintmax_t good_size = 0;
