@@ -162,16 +162,27 @@ void notification_dispatcher::send_handoff(hub_slot& slot,
         return;
     }
     const bool scheduled = n.schedule_at.has_value();
+    const send_options options{
+        .deadline = deadline, .attempts_before = static_cast<int>(h.attempts), .cancel_key = cancel.key};
     detail::at_once_outcome outcome;
     detail::at_once_scope scope(&outcome);
     // The completion keeps the accepted record: the final record needs its segment. Its cancel key
-    // lets DELETE /v1/notifications/{id} stop it while it is queued in the library.
+    // lets DELETE /v1/notifications/{id} stop it while it is queued in the library. The record
+    // and `then` wait on the heap, behind one pointer: the library moves its completion several
+    // times, and moving the strings each time cost more than the allocation.
+    struct waiting {
+        spool::handoff h;
+        then_handler then;
+    };
     slot.hub->async_send_prepared(
         std::move(n),
-        send_options{
-            .deadline = deadline, .attempts_before = static_cast<int>(h.attempts), .cancel_key = cancel.key},
-        [this, &slot, h = std::move(h), then = std::move(then), key = cancel.key, scheduled](
-            boost::system::error_code ec, send_result r) mutable {
+        options,
+        [this,
+         &slot,
+         held = std::make_unique<waiting>(std::move(h), std::move(then)),
+         key = cancel.key,
+         scheduled](boost::system::error_code ec, send_result r) mutable {
+            auto& [h, then] = *held;
             if (auto* at_once = detail::current_at_once) {
                 // Refused before it was queued: it stays in the spool, for later or the next start.
                 cancellations_.close(key);
