@@ -38,6 +38,9 @@ std::string hub_name(std::string_view directory) {
     return out;
 }
 
+// A thread keeps its framing buffer between batches up to this size.
+constexpr std::size_t kept_frame_bytes = 1 << 20;
+
 }  // namespace
 
 /// One hub's log and the book-keeping of what is handed to the sender. Guarded by `mutex`.
@@ -284,8 +287,14 @@ void spool::accept_into(hub_log& h,
                         std::span<const intake> batch,
                         std::span<const std::size_t> which,
                         std::vector<admission>& out) {
-    // Framed outside the lock, into one buffer: record k is frames[ends[k-1], ends[k]).
-    std::string frames;
+    // Framed outside the lock, into one buffer: record k is frames[ends[k-1], ends[k]). The buffer
+    // is the thread's own, kept between batches: a batch's frames (tens of KiB) are past the
+    // allocator's thread cache, and a fresh buffer each time cost page faults.
+    thread_local std::string frames;
+    frames.clear();
+    if (frames.capacity() > kept_frame_bytes) {
+        frames.shrink_to_fit();  // a batch of large notifications: not kept
+    }
     std::size_t bytes = 0;
     for (const auto i : which) {
         const auto& r = batch[i].record;
