@@ -25,7 +25,7 @@ namespace nhpush::spool {
 
 /**
  * @brief A thread that writes and syncs the spool: it writes the final records waiting in memory
- * (`flush`) a few milliseconds after request_flush(), and syncs the active segments (`files`) in
+ * (`flush`) a few milliseconds after request_flush(), and syncs the segments written to (`files`) in
  * `always` mode as soon as someone waits (every waiter that arrived meanwhile shares the next
  * sync), in `interval` mode on a period, in `never` mode not at all.
  *
@@ -35,7 +35,7 @@ namespace nhpush::spool {
 class group_commit {
 public:
     /// `flush` writes what waits in memory; `files` returns the segment files to sync now (the
-    /// hubs' active segments). Neither may throw.
+    /// hubs' active segments and those retired since the last call). Neither may throw.
     group_commit(fsync_mode mode,
                  std::chrono::milliseconds interval,
                  std::chrono::milliseconds flush_delay,

@@ -230,7 +230,7 @@ void segment_log::start_segment(std::uint64_t number) {
 position segment_log::append(std::span<const std::string_view> framed) {
     if (active_size_ >= segment_bytes_) {
         if (sync_on_rotate_) {
-            active_->sync();  // the syncer only syncs the active segment
+            retired_unsynced_.push_back(active_);  // the syncer's next sync covers it
         }
         start_segment(active_number_ + 1);
     }
@@ -248,6 +248,16 @@ position segment_log::append(std::span<const std::string_view> framed) {
         active_size_ += part.size();
     }
     return at;
+}
+
+void segment_log::files_to_sync(std::vector<std::shared_ptr<segment_file>>& out) {
+    for (auto& f : retired_unsynced_) {
+        out.push_back(std::move(f));
+    }
+    retired_unsynced_.clear();
+    if (active_) {
+        out.push_back(active_);
+    }
 }
 
 const segment_file* segment_log::reader_for(std::uint64_t number) {

@@ -100,6 +100,12 @@ public:
     std::uint64_t first_segment() const noexcept { return first_number_; }
     std::uint64_t active_segment() const noexcept { return active_number_; }
     std::shared_ptr<segment_file> active_file() const { return active_; }
+    /**
+     * @brief Appends to `out` what a sync must cover now: the segments retired since the last call
+     * (with sync_on_rotate; they are handed over once) and the active one. A retired segment is
+     * synced by the caller's thread (the syncer), never by the append that retired it.
+     */
+    void files_to_sync(std::vector<std::shared_ptr<segment_file>>& out);
     /// Bytes in every segment now.
     std::uint64_t bytes() const noexcept { return retired_bytes_ + active_size_; }
 
@@ -117,6 +123,7 @@ private:
     std::uint64_t active_size_ = 0;
     std::uint64_t retired_bytes_ = 0;  // in the segments before the active one
     std::shared_ptr<segment_file> active_;
+    std::vector<std::shared_ptr<segment_file>> retired_unsynced_;
     std::shared_ptr<segment_file> reader_;  // the segment read() reads, when not the active one
     std::uint64_t reader_number_ = 0;
 };

@@ -133,7 +133,7 @@ spool::spool(spool_config config)
           config_.fsync_interval,
           flush_delay,
           [this] { write_finals(); },
-          [this] { return active_files(); }) {
+          [this] { return files_to_sync(); }) {
     std::error_code ec;
     fs::create_directories(fs::path(config_.dir) / "hubs", ec);
     if (ec) {
@@ -144,13 +144,11 @@ spool::spool(spool_config config)
 
 spool::~spool() = default;
 
-std::vector<std::shared_ptr<segment_file>> spool::active_files() const {
+std::vector<std::shared_ptr<segment_file>> spool::files_to_sync() const {
     std::vector<std::shared_ptr<segment_file>> files;
     for (const auto& [name, h] : hubs()) {
         std::lock_guard lock(h->mutex);
-        if (auto f = h->log.active_file()) {
-            files.push_back(std::move(f));
-        }
+        h->log.files_to_sync(files);
     }
     return files;
 }

@@ -168,6 +168,33 @@ TEST(spool_segment_log, an_append_written_only_in_part_is_cut_off_whole) {
     EXPECT_EQ(recover_all(again, dir.path() / "damaged"), (std::vector<record>{first, after}));
 }
 
+// The append that fills a segment starts the next without syncing the full one (a sync takes
+// milliseconds, and the append holds its hub's lock): the syncer's next sync covers it, once.
+TEST(spool_segment_log, a_retired_segment_is_left_to_the_syncer_once) {
+    temp_dir dir;
+    segment_log log(dir.path() / "hub", 256, true);
+    recover_all(log, dir.path() / "damaged");
+    const auto first = log.active_file();
+    while (log.active_segment() == 1) {
+        log.append(framed(accepted("n")));
+    }
+    std::vector<std::shared_ptr<segment_file>> files;
+    log.files_to_sync(files);
+    EXPECT_EQ(files, (std::vector<std::shared_ptr<segment_file>>{first, log.active_file()}));
+    files.clear();
+    log.files_to_sync(files);
+    EXPECT_EQ(files, std::vector<std::shared_ptr<segment_file>>{log.active_file()}) << "handed over once";
+
+    segment_log unsynced(dir.path() / "never", 256, false);  // fsync = "never"
+    recover_all(unsynced, dir.path() / "damaged");
+    while (unsynced.active_segment() == 1) {
+        unsynced.append(framed(accepted("n")));
+    }
+    files.clear();
+    unsynced.files_to_sync(files);
+    EXPECT_EQ(files, std::vector<std::shared_ptr<segment_file>>{unsynced.active_file()});
+}
+
 TEST(spool_segment_log, a_torn_tail_is_cut_and_the_records_before_it_are_kept) {
     temp_dir dir;
     std::uintmax_t good_size = 0;
@@ -556,7 +583,11 @@ TEST(spool_group_commit, every_waiter_is_completed_once_after_a_sync) {
         std::chrono::milliseconds{100},
         std::chrono::milliseconds{2},
         [] {},
-        [&] { return std::vector<std::shared_ptr<segment_file>>{log.active_file()}; });
+        [&] {
+            std::vector<std::shared_ptr<segment_file>> files;
+            log.files_to_sync(files);
+            return files;
+        });
     boost::asio::io_context io;
     auto work = boost::asio::make_work_guard(io);  // never out of work while the syncer posts
     std::size_t completed = 0;
