@@ -179,7 +179,7 @@ void notification_dispatcher::send_handoff(hub_slot& slot,
         options,
         [this,
          &slot,
-         held = std::make_unique<waiting>(std::move(h), std::move(then)),
+         held = std::make_unique<waiting>(waiting{std::move(h), std::move(then)}),
          key = cancel.key,
          scheduled](boost::system::error_code ec, send_result r) mutable {
             auto& [h, then] = *held;
