@@ -29,25 +29,8 @@ int open_or_throw(const fs::path& path, int flags) {
     return fd;
 }
 
-// Writes all of `bytes` at the end; false (errno set) if a write failed or wrote nothing.
-bool write_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        const auto n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            if (n == 0) {
-                errno = ENOSPC;
-            }
-            return false;
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
-// write_all of `parts`, one after another, in one writev(2) unless it comes back short.
+// Writes all of `parts` at the end, one after another, in one writev(2) unless it comes back short;
+// false (errno set) if a write failed or wrote nothing.
 bool write_all(int fd, std::span<const std::string_view> parts) {
     std::vector<iovec> pending;
     for (const auto part : parts) {
@@ -79,6 +62,10 @@ bool write_all(int fd, std::span<const std::string_view> parts) {
         }
     }
     return true;
+}
+
+bool write_all(int fd, std::string_view bytes) {
+    return write_all(fd, std::span(&bytes, 1));
 }
 
 std::string read_file(const fs::path& path) {
