@@ -144,7 +144,7 @@ spool::spool(spool_config config)
 
 spool::~spool() = default;
 
-std::vector<std::shared_ptr<segment_file>> spool::files_to_sync() const {
+std::vector<std::shared_ptr<segment_file>> spool::files_to_sync() {
     std::vector<std::shared_ptr<segment_file>> files;
     for (const auto& [name, h] : hubs()) {
         std::lock_guard lock(h->mutex);

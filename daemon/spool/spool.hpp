@@ -191,7 +191,7 @@ private:
     std::vector<handoff> pump(hub_log& log);
     static std::optional<std::string> read_submission(hub_log& log, const handoff& h);  // under its lock
     void deliver(std::vector<handoff> batch);
-    std::vector<std::shared_ptr<segment_file>> files_to_sync() const;
+    std::vector<std::shared_ptr<segment_file>> files_to_sync();  // hands retired segments over once
 
     spool_config config_;
     // Every accept and final looks its hub up; a hub is added a handful of times in a run. So
