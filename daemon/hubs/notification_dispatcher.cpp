@@ -20,6 +20,39 @@ std::int64_t unix_ms(system_clock::time_point t) {
     return duration_cast<milliseconds>(t.time_since_epoch()).count();
 }
 
+// What a spooled notification's completion keeps of its handoff while the library holds it: no
+// submission (it is on disk) and no hub (its slot's name). The completion sits in the handler the
+// library invokes, so it is in cache when the result comes (a 50 ms-old heap block of its own was
+// not), and it is cheap to move, which the library does several times: the id (a UUID, past the
+// short-string buffer) moves as a pointer, the rest are integers.
+struct in_flight {
+    std::string id;
+    std::int64_t accepted_at_ms = 0;
+    std::int64_t deadline_ms = 0;
+    std::uint64_t segment = 0;
+    std::uint64_t offset = 0;
+    std::uint32_t attempts = 0;
+
+    explicit in_flight(spool::handoff&& h)
+        : id(std::move(h.record.id))
+        , accepted_at_ms(h.record.accepted_at_ms)
+        , deadline_ms(h.record.deadline_ms)
+        , segment(h.segment)
+        , offset(h.offset)
+        , attempts(h.attempts) {}
+
+    /// The handoff again, for the spool.
+    spool::handoff back(std::string_view hub) && {
+        return {.record = {.id = std::move(id),
+                           .hub = std::string(hub),
+                           .accepted_at_ms = accepted_at_ms,
+                           .deadline_ms = deadline_ms},
+                .segment = segment,
+                .offset = offset,
+                .attempts = attempts};
+    }
+};
+
 spool::final_fields final_of(const spool::handoff& h, const result_record& r) {
     return {.id = h.record.id,
             .hub = h.record.hub,
@@ -166,23 +199,14 @@ void notification_dispatcher::send_handoff(hub_slot& slot,
         .deadline = deadline, .attempts_before = static_cast<int>(h.attempts), .cancel_key = cancel.key};
     detail::at_once_outcome outcome;
     detail::at_once_scope scope(&outcome);
-    // The completion keeps the accepted record: the final record needs its segment. Its cancel key
-    // lets DELETE /v1/notifications/{id} stop it while it is queued in the library. The record
-    // and `then` wait on the heap, behind one pointer: the library moves its completion several
-    // times, and moving the strings each time cost more than the allocation.
-    struct waiting {
-        spool::handoff h;
-        then_handler then;
-    };
+    // The completion keeps what the final record needs of the accepted one. Its cancel key lets
+    // DELETE /v1/notifications/{id} stop it while it is queued in the library.
     slot.hub->async_send_prepared(
         std::move(n),
         options,
-        [this,
-         &slot,
-         held = std::make_unique<waiting>(waiting{std::move(h), std::move(then)}),
-         key = cancel.key,
-         scheduled](boost::system::error_code ec, send_result r) mutable {
-            auto& [h, then] = *held;
+        [this, &slot, kept = in_flight(std::move(h)), then = std::move(then), key = cancel.key, scheduled](
+            boost::system::error_code ec, send_result r) mutable {
+            auto h = std::move(kept).back(slot.name);
             if (auto* at_once = detail::current_at_once) {
                 // Refused before it was queued: it stays in the spool, for later or the next start.
                 cancellations_.close(key);
