@@ -1,5 +1,6 @@
 #include "spool/group_commit.hpp"
 
+#include <algorithm>
 #include <system_error>
 
 namespace nhpush::spool {
@@ -78,8 +79,15 @@ void group_commit::run() {
     std::unique_lock lock(mutex_);
     auto next_sync = std::chrono::steady_clock::now() + interval_;
     const auto woken = [&] { return stopping_ || flush_wanted_.load() || sync_due(next_sync); };
+    const auto sync_or_stop = [&] { return stopping_ || sync_due(next_sync); };
     while (!stopping_) {
-        if (mode_ == fsync_mode::interval) {
+        if (ticking_.load()) {
+            // Final records kept coming: the next flush is due in flush_delay, on a timer (one
+            // wake instead of a notify and then a timeout).
+            const auto tick = std::chrono::steady_clock::now() + flush_delay_;
+            wake_.wait_until(
+                lock, mode_ == fsync_mode::interval ? std::min(tick, next_sync) : tick, sync_or_stop);
+        } else if (mode_ == fsync_mode::interval) {
             wake_.wait_until(lock, next_sync, woken);
         } else {
             wake_.wait(lock, woken);
@@ -88,12 +96,21 @@ void group_commit::run() {
             break;
         }
         if (!sync_due(next_sync)) {
-            // Final records only: let more gather first (one write for many), unless a sync is due.
-            wake_.wait_for(lock, flush_delay_, [&] { return stopping_ || sync_due(next_sync); });
-            flush_wanted_.store(false);
-            lock.unlock();
-            flush_();
-            lock.lock();
+            if (!ticking_.load()) {
+                // The first final records after a quiet spell: let more gather first (one write
+                // for many), unless a sync is due.
+                wake_.wait_for(lock, flush_delay_, sync_or_stop);
+            }
+            // Ticking while finals come; otherwise request_flush() wakes this thread. (It sets the
+            // flag, then reads ticking_; this stores ticking_, then reads the flag in `woken`: one
+            // of the two sees the other's store.)
+            const bool flush = flush_wanted_.exchange(false);
+            ticking_.store(flush);
+            if (flush) {
+                lock.unlock();
+                flush_();
+                lock.lock();
+            }
             continue;
         }
         flush_wanted_.store(false);

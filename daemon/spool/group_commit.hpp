@@ -47,11 +47,14 @@ public:
 
     /// Something waits in memory to be written: flush() runs within flush_delay.
     void request_flush() {
-        if (!flush_wanted_.exchange(true, std::memory_order_acq_rel)) {
+        if (!flush_wanted_.exchange(true) && !ticking_.load()) {
             std::lock_guard lock(mutex_);  // so the thread cannot miss the wake between test and wait
             wake_.notify_one();
         }
     }
+
+    /// False while the thread flushes on a timer because final records kept coming (for tests).
+    bool sleeping_between_flushes() const noexcept { return !ticking_.load(); }
 
     /// Call after each successful write; @returns its ticket.
     std::uint64_t note_append() noexcept { return appended_.fetch_add(1, std::memory_order_acq_rel) + 1; }
@@ -91,6 +94,7 @@ private:
     std::function<void()> flush_;
     std::function<std::vector<std::shared_ptr<segment_file>>()> files_;
     std::atomic<bool> flush_wanted_{false};
+    std::atomic<bool> ticking_{false};  // the thread flushes on a timer: request_flush() need not wake it
     std::atomic<std::uint64_t> appended_{0};
     mutable std::mutex mutex_;
     std::condition_variable wake_;

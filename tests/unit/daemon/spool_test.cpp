@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
@@ -572,6 +573,37 @@ TEST(spool_window, queue_capacity_bounds_what_waits_on_disk_too) {
 
 namespace nhpush::spool {
 namespace {
+
+// Every request for a flush is followed by a flush, whether the syncer sleeps (and is woken) or
+// ticks (final records kept coming, so it flushes on a timer and is not woken): a lost wake would
+// leave a request waiting here until the deadline.
+TEST(spool_group_commit, every_flush_request_is_followed_by_a_flush) {
+    std::atomic<int> flushes{0};
+    group_commit commit(
+        fsync_mode::never,
+        std::chrono::milliseconds{100},
+        std::chrono::milliseconds{1},
+        [&] { flushes.fetch_add(1); },
+        [] { return std::vector<std::shared_ptr<segment_file>>{}; });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+    const auto until = [&](auto done) {
+        while (!done() && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::yield();
+        }
+        return done();
+    };
+    int answered = 0;
+    for (int i = 0; i < 200; ++i) {
+        if (i % 2 == 0) {
+            // Half of the requests find it asleep (its ticks found nothing), half find it ticking.
+            ASSERT_TRUE(until([&] { return commit.sleeping_between_flushes(); }));
+        }
+        const int before = flushes.load();
+        commit.request_flush();
+        answered += until([&] { return flushes.load() > before; }) ? 1 : 0;
+    }
+    EXPECT_EQ(answered, 200) << "a request for a flush went unanswered";
+}
 
 // Every waiter of every group completes once, with the syncs' result: many waiters share a sync.
 TEST(spool_group_commit, every_waiter_is_completed_once_after_a_sync) {
