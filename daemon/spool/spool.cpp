@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <system_error>
 #include <unordered_map>
 #include <unordered_set>
@@ -154,9 +155,12 @@ std::vector<std::shared_ptr<segment_file>> spool::files_to_sync() {
 }
 
 spool::hub_log* spool::find_hub(std::string_view hub) const noexcept {
-    const auto& map = hubs();
-    const auto it = map.find(hub);
-    return it == map.end() ? nullptr : it->second;
+    for (const auto& [name, log] : hubs()) {
+        if (name == hub) {
+            return log;
+        }
+    }
+    return nullptr;
 }
 
 spool::hub_log& spool::log_of(std::string_view hub) {
@@ -175,7 +179,8 @@ spool::hub_log& spool::log_of(std::string_view hub) {
 
 spool::hub_log& spool::add_hub(std::string name, std::unique_ptr<hub_log> log) {
     auto map = std::make_unique<hub_map>(hubs());
-    map->emplace(std::move(name), log.get());
+    const auto at = std::ranges::lower_bound(*map, name, std::less<>{}, &hub_map::value_type::first);
+    map->emplace(at, std::move(name), log.get());
     logs_.push_back(std::move(log));
     hub_maps_.push_back(std::move(map));
     hubs_.store(hub_maps_.back().get(), std::memory_order_release);
