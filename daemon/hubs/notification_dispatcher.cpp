@@ -130,6 +130,8 @@ std::vector<notification_dispatcher::spooled> notification_dispatcher::spool_in(
     std::vector<spooled> out(requests.size());
     std::vector<spool::intake> intakes;
     std::vector<std::size_t> claimed;
+    intakes.reserve(requests.size());
+    claimed.reserve(requests.size());
     const auto now = system_clock::now();
     for (std::size_t i = 0; i < requests.size(); ++i) {
         auto& r = requests[i];
@@ -140,23 +142,24 @@ std::vector<notification_dispatcher::spooled> notification_dispatcher::spool_in(
             out[i].error = dispatch_errc::duplicate_id;
             continue;
         }
-        // The handoff keeps no copy of the submission: it is on disk, for a dead letter.
+        // The handoff keeps no copy of the submission: it is on disk, for a dead letter. (Its
+        // fields are set one by one: no temporary record to move from and destroy.)
         auto& record = out[i].handoff.record;
-        record = {.id = r.id,
-                  .hub = r.slot.name,
-                  .accepted_at_ms = unix_ms(now),
-                  .deadline_ms = unix_ms(now + r.slot.config.client.notification_deadline)};
+        record.id = r.id;
+        record.hub = r.slot.name;
+        record.accepted_at_ms = unix_ms(now);
+        record.deadline_ms = unix_ms(now + r.slot.config.client.notification_deadline);
         claimed.push_back(i);
         auto fields = spool::fields_of(record);
         fields.submission = r.text;  // framed from the request, where it is
         intakes.push_back(
             {.record = fields, .send_now = send_now, .capacity = r.slot.config.client.queue_capacity});
     }
-    const auto admitted = spool_->accept(intakes);
+    auto admitted = spool_->accept(intakes);
     for (std::size_t k = 0; k < claimed.size(); ++k) {
         const auto i = claimed[k];
         auto& s = out[i];
-        s.admission = admitted[k];
+        s.admission = std::move(admitted[k]);
         if (s.admission.accepted()) {
             s.handoff.segment = s.admission.segment;
             s.handoff.offset = s.admission.offset;
@@ -177,8 +180,8 @@ std::vector<notification_dispatcher::spooled> notification_dispatcher::spool_in(
 }
 
 void notification_dispatcher::send_handoff(hub_slot& slot,
-                                           spool::handoff h,
-                                           notification n,
+                                           spool::handoff&& h,
+                                           notification&& n,
                                            then_handler then) {
     const auto deadline = system_clock::time_point(milliseconds(h.record.deadline_ms));
     const auto cancel = cancellations_.open(*slot.hub, h.record.id);

@@ -260,7 +260,7 @@ private:
 
     /// Sends a spooled notification; `then(ec, result)` runs after the spool and the table have its
     /// final result (not for a refusal at once, which the spool keeps).
-    void send_handoff(hub_slot& slot, spool::handoff h, notification n, then_handler then = {});
+    void send_handoff(hub_slot& slot, spool::handoff&& h, notification&& n, then_handler then = {});
 
     boost::system::error_code submit_in_memory(dispatch_request& request, submit_refusal* refusal);
 
