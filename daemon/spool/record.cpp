@@ -3,6 +3,7 @@
 #include <isa-l/crc.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -36,9 +37,15 @@ public:
     template <class Int>
     void integer(Int v) noexcept {
         auto u = static_cast<std::make_unsigned_t<Int>>(v);
-        for (std::size_t i = 0; i < sizeof(Int); ++i) {
-            *at_++ = static_cast<char>(u & 0xff);
-            u = static_cast<std::make_unsigned_t<Int>>(u >> 8);
+        if constexpr (std::endian::native == std::endian::little) {
+            // One store: GCC does not merge the loop's byte stores (55 instructions a record).
+            std::memcpy(at_, &u, sizeof(u));
+            at_ += sizeof(u);
+        } else {
+            for (std::size_t i = 0; i < sizeof(Int); ++i) {
+                *at_++ = static_cast<char>(u & 0xff);
+                u = static_cast<std::make_unsigned_t<Int>>(u >> 8);
+            }
         }
     }
     void text(std::string_view s) noexcept {
