@@ -25,7 +25,8 @@ namespace nhpush::spool {
 
 /**
  * @brief A thread that writes and syncs the spool: it writes the final records waiting in memory
- * (`flush`) a few milliseconds after request_flush(), and syncs the segments written to (`files`) in
+ * (`flush`) `flush_delay` after request_flush() finds it asleep, then every `flush_period` while
+ * requests keep coming, and syncs the segments written to (`files`) in
  * `always` mode as soon as someone waits (every waiter that arrived meanwhile shares the next
  * sync), in `interval` mode on a period, in `never` mode not at all.
  *
@@ -39,13 +40,15 @@ public:
     group_commit(fsync_mode mode,
                  std::chrono::milliseconds interval,
                  std::chrono::milliseconds flush_delay,
+                 std::chrono::milliseconds flush_period,
                  std::function<void()> flush,
                  std::function<std::vector<std::shared_ptr<segment_file>>()> files);
     ~group_commit();
     group_commit(const group_commit&) = delete;
     group_commit& operator=(const group_commit&) = delete;
 
-    /// Something waits in memory to be written: flush() runs within flush_delay.
+    /// Something waits in memory to be written: flush() runs within flush_delay, or within
+    /// flush_period while the thread ticks (the caller then writes what grows old itself).
     void request_flush() {
         if (!flush_wanted_.exchange(true) && !ticking_.load()) {
             std::lock_guard lock(mutex_);  // so the thread cannot miss the wake between test and wait
@@ -91,6 +94,7 @@ private:
     fsync_mode mode_;
     std::chrono::milliseconds interval_;
     std::chrono::milliseconds flush_delay_;
+    std::chrono::milliseconds flush_period_;
     std::function<void()> flush_;
     std::function<std::vector<std::shared_ptr<segment_file>>()> files_;
     std::atomic<bool> flush_wanted_{false};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 #include <map>
 #include <system_error>
 #include <unordered_map>
@@ -42,6 +43,14 @@ std::string hub_name(std::string_view directory) {
 // A thread keeps its framing buffer between batches up to this size.
 constexpr std::size_t kept_frame_bytes = 1 << 20;
 
+// Milliseconds of CLOCK_MONOTONIC_COARSE: read without the TSC, at the kernel tick's resolution
+// (1 to 10 ms), enough to tell when final records waited flush_delay. Every final reads it.
+std::int64_t coarse_now_ms() noexcept {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
+}
+
 }  // namespace
 
 /// One hub's log and the book-keeping of what is handed to the sender. Guarded by `mutex`.
@@ -75,6 +84,7 @@ struct spool::hub_log {
     struct final_inbox {
         std::mutex mutex;
         std::string framed;
+        std::int64_t first_at_ms = 0;  // coarse_now_ms() when the first of them came
         std::size_t count = 0;
         std::vector<std::uint64_t> segments;  // of each final's accepted record
     };
@@ -133,6 +143,7 @@ spool::spool(spool_config config)
           config_.fsync,
           config_.fsync_interval,
           flush_delay,
+          flush_period,
           [this] { write_finals(); },
           [this] { return files_to_sync(); }) {
     std::error_code ec;
@@ -394,18 +405,30 @@ position spool::write_unwritten(hub_log& h, std::string_view accepted) {
 
 void spool::finished(const final_fields& r) {
     auto& h = log_of(r.hub);
+    const auto now_ms = coarse_now_ms();
     bool first_waiting = false;
     bool past_flush_bytes = false;
+    bool overdue = false;
     {
         std::lock_guard lock(h.inbox.mutex);
         first_waiting = h.inbox.framed.empty();
+        if (first_waiting) {
+            h.inbox.first_at_ms = now_ms;
+        }
         encode(r, h.inbox.framed);  // a small record: framed in place, no buffer of its own
         ++h.inbox.count;
         h.inbox.segments.push_back(r.segment);
         past_flush_bytes = h.inbox.framed.size() >= flush_bytes;
+        overdue = now_ms - h.inbox.first_at_ms >= flush_delay.count();
     }
     if (past_flush_bytes) {
         write_finals(h);
+    } else if (overdue) {
+        // Results keep coming and no append carried them: this sender writes them, unless a write
+        // is in progress (which never makes a sender wait).
+        if (std::unique_lock lock(h.mutex, std::try_to_lock); lock.owns_lock()) {
+            write_finals(h, std::move(lock));
+        }
     } else if (first_waiting) {
         commit_.request_flush();
     }
@@ -429,7 +452,10 @@ void spool::write_finals() {
 }
 
 void spool::write_finals(hub_log& h) {
-    std::unique_lock lock(h.mutex);
+    write_finals(h, std::unique_lock(h.mutex));
+}
+
+void spool::write_finals(hub_log& h, std::unique_lock<std::mutex> lock) {
     h.take_finals();
     if (h.unwritten.empty()) {
         return;

@@ -128,11 +128,13 @@ public:
     /**
      * @brief The final result of a notification accept() or the cursor handed over.
      *
-     * Final records are written in batches: with the next accept() of their hub, or by the syncer
-     * thread within a few milliseconds (flush_delay), or at once past flush_bytes. The notification
-     * keeps its place in the window until then, so at most `memory_window` per hub are ever handed
-     * over without a final record written: the bound on what a crash sends twice. Only a final
-     * past flush_bytes waits for a write; the others never wait for one in progress.
+     * Final records are written in batches: with the next accept() of their hub; by the sender
+     * that reports one when the oldest waiting is flush_delay old (unless a write is in progress)
+     * or past flush_bytes; by the syncer thread flush_delay after the first after a quiet spell,
+     * then every flush_period while more come. The notification keeps its place in the window until
+     * then, so at most `memory_window` per hub are ever handed over without a final record written:
+     * the bound on what a crash sends twice. Only a final past flush_bytes waits for a write; the
+     * others never wait for one in progress.
      */
     void finished(const final_fields& r);
     void finished(const final_record& r) { finished(fields_of(r)); }
@@ -171,8 +173,11 @@ public:
     /// Writes the final records waiting in memory (the syncer calls it; so do stop() and tests).
     void write_finals();
 
-    /// How long the syncer lets final records gather before writing them.
+    /// How long final records gather before they are written (by an append, a sender or the syncer).
     static constexpr std::chrono::milliseconds flush_delay{10};
+    /// While final records keep coming, the syncer writes what is left this often: the appends and
+    /// the senders write the rest, and the syncer stays asleep (each wake preempts a sender).
+    static constexpr std::chrono::milliseconds flush_period{100};
     /// Final records waiting past this many bytes are written at once.
     static constexpr std::size_t flush_bytes = 64 << 10;
 
@@ -186,6 +191,7 @@ private:
     /// the first starts.
     position write_unwritten(hub_log& h, std::string_view accepted = {});
     void write_finals(hub_log& h);
+    void write_finals(hub_log& h, std::unique_lock<std::mutex> lock);
     hub_log& log_of(std::string_view hub);
     std::vector<hub_log*> all_logs() const;  // each hub's log lives as long as the spool
     std::vector<handoff> pump(hub_log& log);

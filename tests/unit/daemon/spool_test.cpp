@@ -583,6 +583,7 @@ TEST(spool_group_commit, every_flush_request_is_followed_by_a_flush) {
         fsync_mode::never,
         std::chrono::milliseconds{100},
         std::chrono::milliseconds{1},
+        std::chrono::milliseconds{2},
         [&] { flushes.fetch_add(1); },
         [] { return std::vector<std::shared_ptr<segment_file>>{}; });
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{10};
@@ -613,6 +614,7 @@ TEST(spool_group_commit, every_waiter_is_completed_once_after_a_sync) {
     group_commit commit(
         fsync_mode::always,
         std::chrono::milliseconds{100},
+        std::chrono::milliseconds{2},
         std::chrono::milliseconds{2},
         [] {},
         [&] {
