@@ -87,7 +87,8 @@ void group_commit::run() {
             // Final records kept coming: the next flush is due in flush_period, on a timer (one
             // wake instead of a notify and then a timeout). Meanwhile the appends and the callers
             // themselves write what waits: on two cores each wake of this thread preempts a sender,
-            // and ticking every flush_delay (10 ms) cost 3 % of bench/run's rate at 50 ms.
+            // and ticking every flush_delay (10 ms) cost about 3 % of the rate at 50 ms
+            // (docs/benchmarks.md, "The syncer stays asleep under load").
             const auto tick = std::chrono::steady_clock::now() + flush_period_;
             wake_.wait_until(
                 lock, mode_ == fsync_mode::interval ? std::min(tick, next_sync) : tick, sync_or_stop);
