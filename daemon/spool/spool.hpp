@@ -204,8 +204,8 @@ private:
     // lookups read an immutable map through an atomic pointer, and an addition publishes a copy.
     // Each version is kept as long as the spool, as each hub_log is: a lookup never races a free.
     // A vector sorted by name, searched in order: a daemon has a few hubs, and comparing a name's
-    // size first costs less than a tree's three-way string comparisons (callgrind: 150
-    // instructions a notification for the std::map).
+    // size first costs less than a tree's three-way string comparisons (callgrind, at 50 ms:
+    // find_hub 78 -> 33 instructions a notification).
     using hub_map = std::vector<std::pair<std::string, hub_log*>>;
     const hub_map& hubs() const noexcept { return *hubs_.load(std::memory_order_acquire); }
     hub_log* find_hub(std::string_view hub) const noexcept;
